@@ -219,5 +219,7 @@ func (c *CPU) ResetStats() {
 	st.BusyCores.Reset(now)
 }
 
-// Utilization returns the mean fraction of cores busy since Stats.Since.
+// Utilization returns the mean number of busy cores since Stats.Since as a
+// fraction of the current core count; after SetCapacity changed the cores,
+// read Stats.BusyCores for the absolute figure.
 func (c *CPU) Utilization() float64 { return c.Stats.BusyCores.Mean(c.k.Now()) / c.cores }

@@ -251,21 +251,6 @@ func (k *Kernel) IsPending(id EventID) bool {
 	return id.seq != 0 && int(id.slot) < len(k.slots) && k.slots[id.slot].seq == id.seq
 }
 
-// WhenPending returns the time the event is scheduled for, if it is pending.
-func (k *Kernel) WhenPending(id EventID) (time.Duration, bool) {
-	if !k.IsPending(id) {
-		return 0, false
-	}
-	// The slot does not store the time (keeping it small); find the entry.
-	// This is O(n) and meant for inspection and tests, not for models.
-	for _, e := range k.heap {
-		if e.seq == id.seq {
-			return e.at, true
-		}
-	}
-	return 0, false
-}
-
 func (k *Kernel) compact() {
 	kept := k.heap[:0]
 	for _, e := range k.heap {

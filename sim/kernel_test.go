@@ -96,8 +96,8 @@ func TestCancelAndPending(t *testing.T) {
 	if !k.IsPending(id) {
 		t.Fatal("a scheduled event must be pending")
 	}
-	if at, ok := k.WhenPending(id); !ok || at != time.Second {
-		t.Fatalf("WhenPending = %v, %v", at, ok)
+	if at, ok := k.NextAt(); !ok || at != time.Second {
+		t.Fatalf("NextAt = %v, %v", at, ok)
 	}
 	if !k.Cancel(id) || k.Cancel(id) || k.IsPending(id) {
 		t.Fatal("Cancel must succeed once and then report the event gone")
