@@ -229,3 +229,27 @@ func TestCPUProcessorSharingMatchesTheory(t *testing.T) {
 		}
 	}
 }
+
+func TestSourceLimitStopAndStart(t *testing.T) {
+	k := NewKernel(Config{})
+	var at []time.Duration
+	var ids []int64
+	src := NewSource(k, Fixed(time.Second), func(id int64) { ids = append(ids, id); at = append(at, k.Now()) })
+	src.SetLimit(5)
+	src.Start()
+	src.Start() // a second Start must not add a second stream of arrivals
+	k.AfterFunc(2500*time.Millisecond, src.Stop)
+	k.AfterFunc(10*time.Second, src.Start)
+	if err := k.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	want := []time.Duration{0, time.Second, 2 * time.Second, 10 * time.Second, 11 * time.Second}
+	if len(at) != len(want) || src.Arrivals() != 5 {
+		t.Fatalf("arrivals at %v (ids %v), want %v", at, ids, want)
+	}
+	for i := range want {
+		if at[i] != want[i] || ids[i] != int64(i) {
+			t.Fatalf("arrivals at %v (ids %v), want %v", at, ids, want)
+		}
+	}
+}

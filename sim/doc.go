@@ -49,8 +49,9 @@
 //
 // # Building blocks
 //
-// Station is a c-server FCFS queue with optional finite capacity (G/G/c/K).
-// CPU is a processor-sharing server of n cores at a speed factor, for
+// Source generates renewal (for example Poisson) arrivals. Station is a
+// c-server FCFS queue with optional finite capacity (G/G/c/K). CPU is a
+// processor-sharing server of n cores at a speed factor, for
 // services whose requests slow down together under load. Queue is a bounded
 // FIFO buffer. Pool is a counting semaphore whose waiters time out, for
 // connection pools and concurrency limits. Each keeps its measurements

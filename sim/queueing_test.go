@@ -11,20 +11,6 @@ import (
 	"stormglass/sim/queueing"
 )
 
-// poisson is a Poisson arrival process feeding a station.
-type poisson struct {
-	k     *Kernel
-	inter distuv.Exponential
-	st    *Station
-	next  int64
-}
-
-func (p *poisson) Handle(Event) {
-	p.st.Arrive(p.next)
-	p.next++
-	p.k.After(DurationOf(p.inter.Rand()), p, 0, 0)
-}
-
 // queueCase is a single-station queue and what theory says of it.
 type queueCase struct {
 	name      string
@@ -54,8 +40,8 @@ func runQueue(ctx context.Context, s Streams, c queueCase) (map[string]float64, 
 			waited++
 		}
 	}
-	src := &poisson{k: k, st: st, inter: distuv.Exponential{Rate: c.lambda, Src: s.Source("arrivals")}}
-	k.After(0, src, 0, 0)
+	NewSource(k, Seconds(distuv.Exponential{Rate: c.lambda, Src: s.Source("arrivals")}),
+		func(id int64) { st.Arrive(id) }).Start()
 	horizon := DurationOf(c.customers / c.lambda)
 	if err := k.RunUntil(ctx, horizon/10); err != nil {
 		return nil, err

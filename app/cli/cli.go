@@ -109,20 +109,6 @@ func (c demoConfig) validate() error {
 	return nil
 }
 
-// arrivals is a Poisson source feeding a station.
-type arrivals struct {
-	k     *sim.Kernel
-	st    *sim.Station
-	inter distuv.Exponential
-	next  int64
-}
-
-func (a *arrivals) Handle(sim.Event) {
-	a.st.Arrive(a.next)
-	a.next++
-	a.k.After(sim.DurationOf(a.inter.Rand()), a, 0, 0)
-}
-
 func runDemo(ctx context.Context, c demoConfig, stdout, stderr io.Writer) error {
 	const mu = 1.0
 	lambda := c.load * float64(c.servers) * mu
@@ -144,8 +130,8 @@ func runDemo(ctx context.Context, c demoConfig, stdout, stderr io.Writer) error 
 		k := sim.NewKernel(sim.Config{Seed: s.Seed()})
 		st := sim.NewStation(k, "servers", c.servers, 0,
 			sim.Seconds(distuv.Exponential{Rate: mu, Src: s.Source("service")}))
-		src := &arrivals{k: k, st: st, inter: distuv.Exponential{Rate: lambda, Src: s.Source("arrivals")}}
-		k.After(0, src, 0, 0)
+		sim.NewSource(k, sim.Seconds(distuv.Exponential{Rate: lambda, Src: s.Source("arrivals")}),
+			func(id int64) { st.Arrive(id) }).Start()
 		if err := k.RunUntil(ctx, warmup); err != nil {
 			return nil, err
 		}

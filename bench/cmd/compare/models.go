@@ -61,25 +61,6 @@ func finish(r result, wall time.Duration, mallocs uint64) result {
 
 // --- Stormglass ---
 
-// arrivals is a Poisson source of exactly n customers, the same shape as
-// the poisson handler of sim/queueing_test.go, plus the stop after n so
-// that the run drains and every engine serves the same customers.
-type arrivals struct {
-	k     *sim.Kernel
-	st    *sim.Station
-	inter distuv.Exponential
-	next  int64
-	n     int64
-}
-
-func (a *arrivals) Handle(sim.Event) {
-	a.st.Arrive(a.next)
-	a.next++
-	if a.next < a.n {
-		a.k.After(sim.DurationOf(a.inter.Rand()), a, 0, 0)
-	}
-}
-
 // mmcStormglass runs Model A on the kernel and its Station, the way a
 // Stormglass model is built, so the figure includes the Station's own
 // statistics (tallies, time-weighted means, response histogram).
@@ -88,9 +69,11 @@ func mmcStormglass(n int, seed uint64) result {
 	streams := k.Streams()
 	st := sim.NewStation(k, "mmc", mmcServers, 0,
 		sim.Seconds(distuv.Exponential{Rate: mmcMu, Src: streams.Source("service")}))
-	src := &arrivals{k: k, st: st, n: int64(n),
-		inter: distuv.Exponential{Rate: mmcLambda, Src: streams.Source("arrivals")}}
-	k.After(0, src, 0, 0)
+	// Exactly n customers, so the run drains and every engine serves the same.
+	src := sim.NewSource(k, sim.Seconds(distuv.Exponential{Rate: mmcLambda, Src: streams.Source("arrivals")}),
+		func(id int64) { st.Arrive(id) })
+	src.SetLimit(int64(n))
+	src.Start()
 	var err error
 	wall, mallocs := measure(func() { err = k.Run(context.Background()) })
 	if err != nil {
