@@ -1,0 +1,879 @@
+package invalidation
+
+import (
+	"bytes"
+	"cmp"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"sort"
+	"time"
+
+	"stormglass/realtime/clock"
+)
+
+// Stats are the engine's cumulative counters since New.
+type Stats struct {
+	Subscribed, Unsubscribed, Refreshed uint64
+	// Commits applied, and the keys, documents and metadata writes they
+	// carried.
+	Commits, Keys, Docs, MetadataWrites uint64
+	// Invalidations counts subscriptions hit by commits (one hit by k
+	// commits counts k times). Late counts subscriptions found already
+	// invalid when made or refreshed at an old timestamp.
+	Invalidations, Late uint64
+	// Queue traffic: entries made, invalidations merged into an entry
+	// already pending, entries taken by Next, entries delayed by splay.
+	Enqueued, Coalesced, Dequeued, Splayed uint64
+	// Overflows counts invalidations that found the queue full; the policy
+	// turned them into closed connections (and the subscriptions those
+	// dropped), rejected subscriptions, or shed invalidations.
+	Overflows, ConnectionsClosed, SubscriptionsClosed, Rejected, Shed uint64
+	// RefusedSubscribes counts Subscribe calls refused with ErrOverloaded.
+	RefusedSubscribes uint64
+	// MaxPending is the longest the queue has been.
+	MaxPending int
+}
+
+type subSlot struct {
+	id       SubID // zero when the slot is free
+	conn     ConnID
+	ts       Timestamp
+	nodes    int32 // chain of interval nodes
+	searches int32 // chain of search reads
+	metas    int32 // chain of metadata reads
+	connPrev int32
+	connNext int32
+	heapPos  int32 // queue position + 1; zero when not pending
+	mark     uint32
+	stale    bool
+}
+
+// index is everything the engine keeps about one index name: the interval
+// treap of range reads, the inverted index of search reads, and derived
+// readers of its metadata. Range and search indexes share the namespace.
+type index struct {
+	name   string
+	root   int32
+	search *searchIndex
+	meta   []int32
+}
+
+type loggedKey struct {
+	index int32 // -1: an index nobody has read
+	key   string
+}
+
+type loggedDoc struct {
+	index  int32
+	tokens []string
+	fields []FieldEq
+}
+
+type loggedMeta struct {
+	index   int32
+	changes bool
+}
+
+// loggedCommit is a commit with its index names resolved and its keys
+// copied, as matched and as kept in the write log.
+type loggedCommit struct {
+	ts   Timestamp
+	keys []loggedKey
+	docs []loggedDoc
+	meta []loggedMeta
+}
+
+// Engine is the invalidation engine: it holds live subscriptions' read
+// sets, matches commits against them, and keeps the bounded queue of
+// subscriptions waiting for their re-run. It is not safe for concurrent use;
+// Service wraps it for services. See the package documentation.
+type Engine struct {
+	cfg  Config
+	clk  clock.Clock
+	rnd  *rand.Rand
+	prio uint64 // SplitMix64 state for treap priorities
+
+	subs     []subSlot // [0] is the nil sentinel
+	freeSubs []int32
+	byID     map[SubID]int32
+	conns    map[ConnID]int32 // first slot of the connection's list
+	lastID   SubID
+	stale    int
+
+	indexes     []index
+	indexByName map[string]int32
+
+	hot        []ivHot  // [0] is the nil sentinel
+	nodes      []ivNode // cold halves, parallel to hot
+	freeNodes  []int32
+	searches   []searchRead // [0] is the nil sentinel
+	freeSearch []int32
+	metas      []metaRead // [0] is the nil sentinel
+	freeMeta   []int32
+
+	queue updateQueue
+
+	log     []loggedCommit // ring of the last WriteLogLimit commits
+	logHead int
+	logLen  int
+	scratch loggedCommit
+	horizon Timestamp // newest commit dropped from the log
+	lastTS  Timestamp
+
+	epoch    uint32 // marks subscriptions already hit by this match
+	docEpoch uint32 // marks search reads already judged for this document
+	hitSlots []int32
+	packed   []uint64
+	hits     []Hit
+	batch    []Hit
+	notices  []Notice
+	stats    Stats
+}
+
+// New makes an engine. Time comes from clk (splay delays, queue times) and
+// randomness from rnd (splay delays, and one draw that seeds the interval
+// treaps' priorities); in a simulation both come from the kernel, so a run
+// is reproducible from its seed.
+func New(cfg Config, clk clock.Clock, rnd rand.Source) (*Engine, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if clk == nil || rnd == nil {
+		return nil, fmt.Errorf("invalidation: New needs a clock and a random source")
+	}
+	r := rand.New(rnd)
+	e := &Engine{
+		cfg:         cfg,
+		clk:         clk,
+		rnd:         r,
+		prio:        r.Uint64(),
+		subs:        make([]subSlot, 1),
+		byID:        map[SubID]int32{},
+		conns:       map[ConnID]int32{},
+		indexByName: map[string]int32{},
+		hot:         make([]ivHot, 1),
+		nodes:       make([]ivNode, 1),
+		searches:    make([]searchRead, 1),
+		metas:       make([]metaRead, 1),
+		log:         make([]loggedCommit, cfg.WriteLogLimit),
+	}
+	return e, nil
+}
+
+// Config returns the knobs in force, defaults filled in.
+func (e *Engine) Config() Config { return e.cfg }
+
+// SetQueueLimit changes the queue bound at once, as operators did in the
+// 2025 incident (10,000 to 100,000). Entries already queued above a lower
+// limit stay; new invalidations overflow until the queue drains below it.
+func (e *Engine) SetQueueLimit(n int) error {
+	if n <= 0 {
+		return fmt.Errorf("invalidation: queue limit %d: want a positive number of updates", n)
+	}
+	e.cfg.QueueLimit = n
+	return nil
+}
+
+// SetOverflow changes the overflow policy.
+func (e *Engine) SetOverflow(p OverflowPolicy) error {
+	if p > Shed {
+		return fmt.Errorf("invalidation: overflow policy %v: want close-overloaded, reject or shed", p)
+	}
+	e.cfg.Overflow = p
+	return nil
+}
+
+// SetSplay changes the splay knobs (zero fields take the defaults).
+func (e *Engine) SetSplay(s Splay) error {
+	c := e.cfg
+	c.Splay = s
+	c, err := c.withDefaults()
+	if err != nil {
+		return err
+	}
+	e.cfg.Splay = c.Splay
+	return nil
+}
+
+// SetLegacyMetadataReads turns the pre-2025 behaviour on or off; it takes
+// effect from the next commit (as a deploy of the fix would).
+func (e *Engine) SetLegacyMetadataReads(on bool) { e.cfg.LegacyMetadataReads = on }
+
+// Stats returns the cumulative counters.
+func (e *Engine) Stats() Stats { return e.stats }
+
+// Pending is the number of subscriptions waiting in the update queue.
+func (e *Engine) Pending() int { return len(e.queue.heap) }
+
+// Subscriptions is the number of live subscriptions.
+func (e *Engine) Subscriptions() int { return len(e.byID) }
+
+// Connections is the number of connections with at least one subscription.
+func (e *Engine) Connections() int { return len(e.conns) }
+
+// Stale is the number of live subscriptions whose invalidation was shed
+// and that are not queued: their clients show stale results.
+func (e *Engine) Stale() int { return e.stale }
+
+// IsLive reports whether the subscription exists.
+func (e *Engine) IsLive(id SubID) bool { _, ok := e.byID[id]; return ok }
+
+// IsPending reports whether the subscription waits in the update queue.
+func (e *Engine) IsPending(id SubID) bool {
+	slot, ok := e.byID[id]
+	return ok && e.subs[slot].heapPos != 0
+}
+
+// LastCommit is the timestamp of the last commit applied (zero before any).
+func (e *Engine) LastCommit() Timestamp { return e.lastTS }
+
+// TakeNotices returns the notices since the last call, oldest first, and
+// forgets them. The server must act on each: close the socket, fail the
+// query.
+func (e *Engine) TakeNotices() []Notice {
+	if len(e.notices) == 0 {
+		return nil
+	}
+	out := e.notices
+	e.notices = nil
+	return out
+}
+
+// Subscribe registers a query's read set for connection conn, as of the
+// timestamp ts the query ran at. If commits after ts are already applied,
+// the write log decides whether the result is already stale; if so (or if
+// the log no longer reaches back to ts) the subscription is queued for a
+// re-run at once. Under RejectSubscription a full queue refuses the
+// subscription with ErrOverloaded; under any policy an overflow that ends
+// the new subscription returns ErrOverloaded too.
+func (e *Engine) Subscribe(conn ConnID, rs ReadSet, ts Timestamp) (SubID, error) {
+	if err := validateReadSet(rs); err != nil {
+		return 0, fmt.Errorf("invalidation: subscribe on connection %d: %w", conn, err)
+	}
+	return e.subscribe(conn, rs, ts)
+}
+
+// SubscribeAll subscribes every read set for one connection at one
+// timestamp, as a reconnecting client that re-ran all its queries does. All
+// read sets are validated before any is registered; it stops at the first
+// refusal and returns the subscriptions made before it.
+func (e *Engine) SubscribeAll(conn ConnID, sets []ReadSet, ts Timestamp) ([]SubID, error) {
+	for i, rs := range sets {
+		if err := validateReadSet(rs); err != nil {
+			return nil, fmt.Errorf("invalidation: subscribe on connection %d: query %d: %w", conn, i, err)
+		}
+	}
+	ids := make([]SubID, 0, len(sets))
+	for i, rs := range sets {
+		id, err := e.subscribe(conn, rs, ts)
+		if err != nil {
+			return ids, fmt.Errorf("invalidation: subscribe on connection %d: query %d of %d: %w", conn, i, len(sets), err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
+}
+
+func (e *Engine) subscribe(conn ConnID, rs ReadSet, ts Timestamp) (SubID, error) {
+	if e.cfg.Overflow == RejectSubscription && len(e.queue.heap) >= e.cfg.QueueLimit {
+		e.stats.RefusedSubscribes++
+		return 0, fmt.Errorf("update queue full (%d of %d): %w", len(e.queue.heap), e.cfg.QueueLimit, ErrOverloaded)
+	}
+	slot := e.newSlot(conn, ts)
+	e.indexReads(slot, rs)
+	e.stats.Subscribed++
+	id := e.subs[slot].id
+	if !e.lateCheck(slot) {
+		return id, fmt.Errorf("already invalid at timestamp %d and the update queue is full: %w", ts, ErrOverloaded)
+	}
+	return id, nil
+}
+
+// Refresh replaces a subscription's read set after its re-run at ts. A
+// pending update is dropped (the re-run saw those commits) and the write
+// log is checked for commits after ts, as in Subscribe.
+func (e *Engine) Refresh(id SubID, rs ReadSet, ts Timestamp) error {
+	slot, ok := e.byID[id]
+	if !ok {
+		return fmt.Errorf("invalidation: refresh subscription %d: %w", id, ErrUnknownSubscription)
+	}
+	if err := validateReadSet(rs); err != nil {
+		return fmt.Errorf("invalidation: refresh subscription %d: %w", id, err)
+	}
+	e.removeReads(slot)
+	s := &e.subs[slot]
+	s.ts = ts
+	if s.heapPos != 0 {
+		e.qRemove(int(s.heapPos - 1))
+	}
+	if s.stale {
+		s.stale = false
+		e.stale--
+	}
+	e.indexReads(slot, rs)
+	e.stats.Refreshed++
+	if !e.lateCheck(slot) {
+		return fmt.Errorf("invalidation: refresh subscription %d: already invalid at timestamp %d and the update queue is full: %w", id, ts, ErrOverloaded)
+	}
+	return nil
+}
+
+// Unsubscribe ends a subscription; it reports false if it was not live.
+func (e *Engine) Unsubscribe(id SubID) bool {
+	slot, ok := e.byID[id]
+	if !ok {
+		return false
+	}
+	e.removeSub(slot)
+	e.stats.Unsubscribed++
+	return true
+}
+
+// CloseConnection ends every subscription of a connection (the client
+// went away) and returns how many there were.
+func (e *Engine) CloseConnection(conn ConnID) int {
+	n := e.closeConn(conn)
+	e.stats.Unsubscribed += uint64(n)
+	return n
+}
+
+// Match returns the live subscriptions c's writes would invalidate, oldest
+// subscription first, without applying c: no queue, no log, no order check.
+// The slice is reused by the next call.
+func (e *Engine) Match(c Commit) ([]Hit, error) {
+	if err := validateCommit(c); err != nil {
+		return nil, fmt.Errorf("invalidation: %w", err)
+	}
+	lc := &e.scratch
+	e.resolve(lc, c, false)
+	e.match(lc)
+	return e.hits, nil
+}
+
+// Commit applies one commit: it finds the subscriptions it invalidates
+// (oldest first), queues each for its re-run (coalescing, overflow policy)
+// and keeps the commit in the write log. The returned slice is reused by
+// the next call.
+func (e *Engine) Commit(c Commit) ([]Hit, error) {
+	if err := validateCommit(c); err != nil {
+		return nil, fmt.Errorf("invalidation: %w", err)
+	}
+	if c.TS <= e.lastTS {
+		return nil, fmt.Errorf("invalidation: commit at timestamp %d after %d: %w", c.TS, e.lastTS, ErrCommitOrder)
+	}
+	e.apply(c)
+	return e.hits, nil
+}
+
+// CommitBatch applies commits in order, as a worker catching up on the
+// write log does, and returns each invalidated subscription once with the
+// earliest commit timestamp that hit it, ordered by that timestamp, then
+// oldest subscription first. The batch is validated whole before any commit
+// is applied. The returned slice is reused by the next call.
+func (e *Engine) CommitBatch(cs []Commit) ([]Hit, error) {
+	last := e.lastTS
+	for i, c := range cs {
+		if err := validateCommit(c); err != nil {
+			return nil, fmt.Errorf("invalidation: batch item %d of %d: %w", i, len(cs), err)
+		}
+		if c.TS <= last {
+			return nil, fmt.Errorf("invalidation: batch item %d of %d: commit at timestamp %d after %d: %w", i, len(cs), c.TS, last, ErrCommitOrder)
+		}
+		last = c.TS
+	}
+	e.batch = e.batch[:0]
+	for _, c := range cs {
+		e.apply(c)
+		e.batch = append(e.batch, e.hits...)
+	}
+	// Commits came in timestamp order, so the first hit of a subscription
+	// in a stable sort by subscription is its earliest.
+	slices.SortStableFunc(e.batch, func(a, b Hit) int { return cmp.Compare(a.Sub, b.Sub) })
+	out := e.batch[:0]
+	for i, h := range e.batch {
+		if i == 0 || h.Sub != e.batch[i-1].Sub {
+			out = append(out, h)
+		}
+	}
+	slices.SortFunc(out, func(a, b Hit) int {
+		if c := cmp.Compare(a.TS, b.TS); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Sub, b.Sub)
+	})
+	e.batch = out
+	return out, nil
+}
+
+func (e *Engine) apply(c Commit) {
+	lc := &e.scratch
+	if len(e.log) > 0 {
+		lc = e.logReserve()
+	}
+	e.resolve(lc, c, true)
+	e.match(lc)
+	for _, h := range e.hits {
+		slot := e.byID[h.Sub]
+		if slot != 0 { // an overflow earlier in this commit may have ended it
+			e.enqueue(slot, c.TS)
+		}
+	}
+	if len(e.log) == 0 {
+		e.horizon = c.TS
+	}
+	e.lastTS = c.TS
+	e.stats.Commits++
+	e.stats.Keys += uint64(len(c.Keys))
+	e.stats.Docs += uint64(len(c.Docs))
+	e.stats.MetadataWrites += uint64(len(c.Metadata))
+	e.stats.Invalidations += uint64(len(e.hits))
+}
+
+// Next takes the next update that is ready by the clock's now, if any. The
+// subscription stays live with its old read set until Refresh.
+func (e *Engine) Next() (Update, bool) {
+	if len(e.queue.heap) == 0 || e.queue.heap[0].ready.After(e.clk.Now()) {
+		return Update{}, false
+	}
+	ent := e.qRemove(0)
+	e.stats.Dequeued++
+	s := &e.subs[ent.slot]
+	return Update{Sub: s.id, Conn: s.conn, TS: ent.ts, Enqueued: ent.enqueued, Ready: ent.ready}, true
+}
+
+// NextReady returns when the head of the queue is (or was) ready; false
+// when the queue is empty. A driver sleeps until then when Next has none.
+func (e *Engine) NextReady() (time.Time, bool) {
+	if len(e.queue.heap) == 0 {
+		return time.Time{}, false
+	}
+	return e.queue.heap[0].ready, true
+}
+
+// enqueue queues a subscription invalidated at ts and reports whether the
+// subscription is still live afterwards.
+func (e *Engine) enqueue(slot int32, ts Timestamp) bool {
+	s := &e.subs[slot]
+	if s.heapPos != 0 {
+		if ent := &e.queue.heap[s.heapPos-1]; ts < ent.ts {
+			ent.ts = ts
+		}
+		e.stats.Coalesced++
+		return true
+	}
+	n := len(e.queue.heap)
+	if n < e.cfg.QueueLimit {
+		now := e.clk.Now()
+		ready := now
+		if e.cfg.Splay.Enabled && n > e.cfg.Splay.Threshold {
+			ready = now.Add(e.splayDelay(n))
+			e.stats.Splayed++
+		}
+		if s.stale {
+			s.stale = false
+			e.stale--
+		}
+		e.qPush(pendingEntry{ready: ready, enqueued: now, ts: ts, slot: slot})
+		e.stats.Enqueued++
+		e.stats.MaxPending = max(e.stats.MaxPending, n+1)
+		return true
+	}
+	e.stats.Overflows++
+	switch e.cfg.Overflow {
+	case RejectSubscription:
+		id, conn := s.id, s.conn
+		e.removeSub(slot)
+		e.stats.Rejected++
+		e.notices = append(e.notices, Notice{Kind: SubscriptionRejected, Conn: conn, Sub: id, Reason: ReasonOverloaded, Subscriptions: 1})
+		return false
+	case Shed:
+		if !s.stale {
+			s.stale = true
+			e.stale++
+		}
+		e.stats.Shed++
+		return true
+	default: // CloseOverloaded
+		id, conn := s.id, s.conn
+		k := e.closeConn(conn)
+		e.stats.ConnectionsClosed++
+		e.stats.SubscriptionsClosed += uint64(k)
+		e.notices = append(e.notices, Notice{Kind: ConnectionClosed, Conn: conn, Sub: id, Reason: ReasonOverloaded, Subscriptions: k})
+		return false
+	}
+}
+
+// splayDelay draws a delay uniform in [0, pending × PerPending].
+func (e *Engine) splayDelay(pending int) time.Duration {
+	per := e.cfg.Splay.PerPending
+	bound := uint64(math.MaxInt64)
+	if per > 0 && int64(pending) <= math.MaxInt64/int64(per) {
+		bound = uint64(pending) * uint64(per)
+	}
+	return time.Duration(e.rnd.Uint64N(bound + 1))
+}
+
+// lateCheck queues a subscription made (or refreshed) at a timestamp older
+// than the last commit if a logged commit since invalidates it, or if the
+// log no longer reaches back that far. It reports whether the subscription
+// is still live.
+func (e *Engine) lateCheck(slot int32) bool {
+	ts := e.subs[slot].ts
+	if ts >= e.lastTS {
+		return true
+	}
+	var at Timestamp
+	if ts < e.horizon {
+		at = e.horizon
+	} else {
+		first := sort.Search(e.logLen, func(i int) bool { return e.logAt(i).ts > ts })
+		for i := first; i < e.logLen; i++ {
+			if lc := e.logAt(i); e.subHitBy(slot, lc) {
+				at = lc.ts
+				break
+			}
+		}
+	}
+	if at == 0 {
+		return true
+	}
+	e.stats.Late++
+	return e.enqueue(slot, at)
+}
+
+// subHitBy is the direct test of one subscription against one commit.
+func (e *Engine) subHitBy(slot int32, lc *loggedCommit) bool {
+	s := &e.subs[slot]
+	for _, k := range lc.keys {
+		for n := s.nodes; n != 0; n = e.nodes[n].next {
+			if e.nodes[n].index == k.index && e.contains(n, k.key) {
+				return true
+			}
+		}
+	}
+	for _, d := range lc.docs {
+		for r := s.searches; r != 0; r = e.searches[r].next {
+			if q := &e.searches[r]; q.index == d.index && readMatchesDoc(q, d.tokens, d.fields) {
+				return true
+			}
+		}
+	}
+	for _, m := range lc.meta {
+		if !m.changes && !e.cfg.LegacyMetadataReads {
+			continue
+		}
+		for r := s.metas; r != 0; r = e.metas[r].next {
+			if e.metas[r].index == m.index {
+				return true
+			}
+		}
+		for r := s.searches; r != 0; r = e.searches[r].next {
+			if e.searches[r].index == m.index {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// match fills e.hits with the live subscriptions lc invalidates, oldest
+// first.
+func (e *Engine) match(lc *loggedCommit) {
+	e.epoch++
+	if e.epoch == 0 { // wrapped: old marks could collide, so clear them
+		for i := range e.subs {
+			e.subs[i].mark = 0
+		}
+		e.epoch = 1
+	}
+	e.hitSlots = e.hitSlots[:0]
+	for _, k := range lc.keys {
+		if k.index >= 0 {
+			if root := e.indexes[k.index].root; root != 0 {
+				e.ivStabRoot(root, k.key, lc.ts)
+			}
+		}
+	}
+	for _, d := range lc.docs {
+		if d.index >= 0 {
+			if si := e.indexes[d.index].search; si != nil {
+				e.docEpoch++
+				if e.docEpoch == 0 {
+					for i := range e.searches {
+						e.searches[i].mark = 0
+					}
+					e.docEpoch = 1
+				}
+				e.matchDoc(si, d.tokens, d.fields, lc.ts)
+			}
+		}
+	}
+	for _, m := range lc.meta {
+		if m.index < 0 || (!m.changes && !e.cfg.LegacyMetadataReads) {
+			continue
+		}
+		in := &e.indexes[m.index]
+		for _, r := range in.meta {
+			e.hit(e.metas[r].sub, lc.ts)
+		}
+		if in.search != nil {
+			for _, r := range in.search.members {
+				e.hit(e.searches[r].sub, lc.ts)
+			}
+		}
+	}
+	e.sortHits(lc.ts)
+}
+
+// sortHits fills e.hits from e.hitSlots, oldest subscription first. The
+// common case packs (id, position) into one integer so the sort compares
+// integers inline; a comparator sort handles ids too large to pack.
+func (e *Engine) sortHits(ts Timestamp) {
+	const posBits = 22
+	e.hits = e.hits[:0]
+	if len(e.hitSlots) < 1<<posBits && e.lastID < 1<<(64-posBits) {
+		e.packed = e.packed[:0]
+		for i, slot := range e.hitSlots {
+			e.packed = append(e.packed, uint64(e.subs[slot].id)<<posBits|uint64(i))
+		}
+		slices.Sort(e.packed)
+		for _, p := range e.packed {
+			s := &e.subs[e.hitSlots[p&(1<<posBits-1)]]
+			e.hits = append(e.hits, Hit{Sub: s.id, Conn: s.conn, TS: ts})
+		}
+		return
+	}
+	for _, slot := range e.hitSlots {
+		s := &e.subs[slot]
+		e.hits = append(e.hits, Hit{Sub: s.id, Conn: s.conn, TS: ts})
+	}
+	slices.SortFunc(e.hits, func(a, b Hit) int { return cmp.Compare(a.Sub, b.Sub) })
+}
+
+// hit records that the subscription in slot is invalidated by a commit at
+// ts, unless it ran at or after ts or is already recorded.
+func (e *Engine) hit(slot int32, ts Timestamp) {
+	s := &e.subs[slot]
+	if s.mark == e.epoch || s.ts >= ts {
+		return
+	}
+	s.mark = e.epoch
+	e.hitSlots = append(e.hitSlots, slot)
+}
+
+// resolve fills lc from c: index names become index numbers (made when
+// create is set, -1 for unknown names otherwise) and keys are copied.
+func (e *Engine) resolve(lc *loggedCommit, c Commit, create bool) {
+	id := func(name string) int32 {
+		if create {
+			return e.indexID(name)
+		}
+		if ix, ok := e.indexByName[name]; ok {
+			return ix
+		}
+		return -1
+	}
+	lc.ts = c.TS
+	lc.keys = lc.keys[:0]
+	for _, k := range c.Keys {
+		lc.keys = append(lc.keys, loggedKey{index: id(k.Index), key: string(k.Key)})
+	}
+	lc.docs = lc.docs[:0]
+	for _, d := range c.Docs {
+		// Strings are immutable, so sharing the caller's is safe; the
+		// slices are copied because the caller may reuse them.
+		lc.docs = append(lc.docs, loggedDoc{
+			index:  id(d.Index),
+			tokens: slices.Clone(d.Tokens),
+			fields: slices.Clone(d.Fields),
+		})
+	}
+	lc.meta = lc.meta[:0]
+	for _, m := range c.Metadata {
+		lc.meta = append(lc.meta, loggedMeta{index: id(m.Index), changes: m.ChangesSearchableData})
+	}
+}
+
+// logReserve makes room for the next commit at the end of the write log,
+// dropping the oldest when full, and returns the entry to fill.
+func (e *Engine) logReserve() *loggedCommit {
+	limit := len(e.log)
+	if e.logLen == limit {
+		e.horizon = e.log[e.logHead].ts
+		e.logHead = (e.logHead + 1) % limit
+		e.logLen--
+	}
+	lc := &e.log[(e.logHead+e.logLen)%limit]
+	e.logLen++
+	return lc
+}
+
+func (e *Engine) logAt(i int) *loggedCommit { return &e.log[(e.logHead+i)%len(e.log)] }
+
+func (e *Engine) indexID(name string) int32 {
+	if ix, ok := e.indexByName[name]; ok {
+		return ix
+	}
+	ix := int32(len(e.indexes))
+	e.indexes = append(e.indexes, index{name: name})
+	e.indexByName[name] = ix
+	return ix
+}
+
+func (e *Engine) newSlot(conn ConnID, ts Timestamp) int32 {
+	var slot int32
+	if n := len(e.freeSubs); n > 0 {
+		slot = e.freeSubs[n-1]
+		e.freeSubs = e.freeSubs[:n-1]
+	} else {
+		e.subs = append(e.subs, subSlot{})
+		slot = int32(len(e.subs) - 1)
+	}
+	e.lastID++
+	head := e.conns[conn]
+	e.subs[slot] = subSlot{id: e.lastID, conn: conn, ts: ts, connNext: head}
+	if head != 0 {
+		e.subs[head].connPrev = slot
+	}
+	e.conns[conn] = slot
+	e.byID[e.lastID] = slot
+	return slot
+}
+
+func (e *Engine) indexReads(slot int32, rs ReadSet) {
+	for _, r := range rs.Ranges {
+		ix := e.indexID(r.Index)
+		var end string
+		if !r.Unbounded {
+			end = string(r.End)
+		}
+		x := e.ivAlloc(string(r.Start), end, r.Unbounded)
+		n := &e.nodes[x]
+		n.prio = uint32(e.nextPrio())
+		n.sub = slot
+		n.next = e.subs[slot].nodes
+		n.index = ix
+		e.subs[slot].nodes = x
+		e.indexes[ix].root = e.ivInsert(e.indexes[ix].root, x)
+	}
+	for _, q := range rs.Searches {
+		e.addSearchRead(slot, q)
+	}
+	for _, m := range rs.Metadata {
+		e.addMetaRead(slot, m)
+	}
+}
+
+func (e *Engine) removeReads(slot int32) {
+	s := &e.subs[slot]
+	for n := s.nodes; n != 0; {
+		next := e.nodes[n].next
+		ix := e.nodes[n].index
+		e.indexes[ix].root = e.ivDelete(e.indexes[ix].root, n)
+		e.ivFree(n)
+		n = next
+	}
+	for r := s.searches; r != 0; {
+		next := e.searches[r].next
+		e.removeSearchRead(r)
+		r = next
+	}
+	for m := s.metas; m != 0; {
+		next := e.metas[m].next
+		e.removeMetaRead(m)
+		m = next
+	}
+	s.nodes, s.searches, s.metas = 0, 0, 0
+}
+
+func (e *Engine) removeSub(slot int32) {
+	e.removeReads(slot)
+	s := &e.subs[slot]
+	if s.heapPos != 0 {
+		e.qRemove(int(s.heapPos - 1))
+	}
+	if s.stale {
+		e.stale--
+	}
+	if s.connPrev != 0 {
+		e.subs[s.connPrev].connNext = s.connNext
+	} else if s.connNext != 0 {
+		e.conns[s.conn] = s.connNext
+	} else {
+		delete(e.conns, s.conn)
+	}
+	if s.connNext != 0 {
+		e.subs[s.connNext].connPrev = s.connPrev
+	}
+	delete(e.byID, s.id)
+	*s = subSlot{}
+	e.freeSubs = append(e.freeSubs, slot)
+}
+
+func (e *Engine) closeConn(conn ConnID) int {
+	n := 0
+	for slot := e.conns[conn]; slot != 0; slot = e.conns[conn] {
+		e.removeSub(slot)
+		n++
+	}
+	return n
+}
+
+// nextPrio steps SplitMix64: treap priorities need only be independent of
+// the keys, and drawing them apart from rnd keeps splay draws unaffected by
+// how many intervals were indexed.
+func (e *Engine) nextPrio() uint64 {
+	e.prio += 0x9e3779b97f4a7c15
+	z := e.prio
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	return z ^ (z >> 31)
+}
+
+func validateReadSet(rs ReadSet) error {
+	for i, r := range rs.Ranges {
+		if r.Index == "" {
+			return fmt.Errorf("read set: ranges[%d]: no index name: %w", i, ErrInvalidReadSet)
+		}
+		if !r.Unbounded && bytes.Compare(r.Start, r.End) >= 0 {
+			return fmt.Errorf("read set: ranges[%d] on %q: empty interval [%q, %q), want start below end: %w",
+				i, r.Index, r.Start, r.End, ErrInvalidReadSet)
+		}
+	}
+	for i, q := range rs.Searches {
+		if q.Index == "" {
+			return fmt.Errorf("read set: searches[%d]: no index name: %w", i, ErrInvalidReadSet)
+		}
+		if len(q.Terms)+len(q.Prefixes) == 0 {
+			return fmt.Errorf("read set: searches[%d] on %q: no terms or prefixes, want at least one: %w", i, q.Index, ErrInvalidReadSet)
+		}
+	}
+	for i, m := range rs.Metadata {
+		if m == "" {
+			return fmt.Errorf("read set: metadata[%d]: no index name: %w", i, ErrInvalidReadSet)
+		}
+	}
+	return nil
+}
+
+func validateCommit(c Commit) error {
+	for i, k := range c.Keys {
+		if k.Index == "" {
+			return fmt.Errorf("commit at timestamp %d: keys[%d]: no index name: %w", c.TS, i, ErrInvalidWriteSet)
+		}
+	}
+	for i, d := range c.Docs {
+		if d.Index == "" {
+			return fmt.Errorf("commit at timestamp %d: docs[%d]: no index name: %w", c.TS, i, ErrInvalidWriteSet)
+		}
+	}
+	for i, m := range c.Metadata {
+		if m.Index == "" {
+			return fmt.Errorf("commit at timestamp %d: metadata[%d]: no index name: %w", c.TS, i, ErrInvalidWriteSet)
+		}
+	}
+	return nil
+}

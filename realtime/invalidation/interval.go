@@ -1,0 +1,273 @@
+package invalidation
+
+// The interval map: every key interval of every subscription is a node of
+// a treap, one treap per index, all nodes in one arena addressed by int32
+// (index 0 is the nil sentinel). The treap is a binary search tree ordered
+// by (start, node index) and a max-heap on random priorities, so its depth
+// is O(log n) in expectation whatever order intervals arrive in. Each node
+// also records which node in its subtree has the greatest end: a stabbing
+// query for key k skips any subtree whose greatest end is at or below k, and
+// any right subtree of a node that starts after k. That visits O((m+1) log n)
+// nodes for m matching intervals, where the linear scan visited all n.
+//
+// Nodes carry no parent pointers: removal finds a node by descending from
+// the root with its (start, index) key, which is unique.
+//
+// A query is bound by memory latency, not arithmetic: at a million
+// subscriptions most nodes it visits are cache misses. So each node is split
+// in two. The hot half (40 bytes) holds what a visit
+// reads: the children, and the first eight bytes of the start, the end and
+// each child subtree's greatest end, packed big-endian into integers. Comparing
+// those prefixes settles almost every comparison; only when a prefix ties
+// does the visit read the full keys in the cold half.
+
+type ivHot struct {
+	startPfx uint64
+	endPfx   uint64 // ^0 when unbounded
+	// The greatest end's prefix in the left and right subtrees, so a
+	// visit decides whether to enter a child without touching it.
+	leftMaxPfx  uint64
+	rightMaxPfx uint64
+	left        int32
+	right       int32
+}
+
+type ivNode struct {
+	start     string
+	end       string // exclusive; ignored when unbounded
+	maxEnd    int32  // node with the greatest end in this subtree
+	prio      uint32
+	sub       int32 // owning subscription slot
+	next      int32 // next interval node of the same subscription
+	index     int32 // owning index
+	unbounded bool
+}
+
+// keyPrefix packs the first eight bytes of k big-endian, zero-padded. If
+// keyPrefix(a) < keyPrefix(b) then a < b; equal prefixes decide nothing.
+func keyPrefix(k string) uint64 {
+	var p uint64
+	n := min(len(k), 8)
+	for i := 0; i < n; i++ {
+		p |= uint64(k[i]) << (56 - 8*i)
+	}
+	return p
+}
+
+// ivLess orders nodes by start, then by arena index, a total order.
+func (e *Engine) ivLess(a, b int32) bool {
+	if pa, pb := e.hot[a].startPfx, e.hot[b].startPfx; pa != pb {
+		return pa < pb
+	}
+	sa, sb := e.nodes[a].start, e.nodes[b].start
+	if sa != sb {
+		return sa < sb
+	}
+	return a < b
+}
+
+// endBelow reports whether node a's end is below node b's (unbounded is
+// above everything).
+func (e *Engine) endBelow(a, b int32) bool {
+	if pa, pb := e.hot[a].endPfx, e.hot[b].endPfx; pa != pb {
+		return pa < pb
+	}
+	na, nb := &e.nodes[a], &e.nodes[b]
+	if nb.unbounded {
+		return !na.unbounded
+	}
+	return !na.unbounded && na.end < nb.end
+}
+
+// endAbove reports whether node n's end lies above key (whose prefix is
+// pfx), so that an interval starting at or before key contains it.
+func (e *Engine) endAbove(n int32, key string, pfx uint64) bool {
+	if p := e.hot[n].endPfx; p != pfx {
+		return p > pfx
+	}
+	nd := &e.nodes[n]
+	return nd.unbounded || nd.end > key
+}
+
+// subtreeAbove reports whether some interval in the subtree rooted at n
+// (whose greatest end has prefix maxPfx) ends above key.
+func (e *Engine) subtreeAbove(n int32, maxPfx uint64, key string, pfx uint64) bool {
+	if maxPfx != pfx {
+		return maxPfx > pfx
+	}
+	return e.endAbove(e.nodes[n].maxEnd, key, pfx)
+}
+
+// startAfter reports whether node n starts after key.
+func (e *Engine) startAfter(n int32, key string, pfx uint64) bool {
+	if p := e.hot[n].startPfx; p != pfx {
+		return p > pfx
+	}
+	return e.nodes[n].start > key
+}
+
+// contains reports whether key is in node n's interval.
+func (e *Engine) contains(n int32, key string) bool {
+	pfx := keyPrefix(key)
+	return !e.startAfter(n, key, pfx) && e.endAbove(n, key, pfx)
+}
+
+// ivFix recomputes t's max-end annotations from its children.
+func (e *Engine) ivFix(t int32) {
+	m := t
+	h := &e.hot[t]
+	h.leftMaxPfx, h.rightMaxPfx = 0, 0
+	if l := h.left; l != 0 {
+		lm := e.nodes[l].maxEnd
+		h.leftMaxPfx = e.hot[lm].endPfx
+		if e.endBelow(m, lm) {
+			m = lm
+		}
+	}
+	if r := h.right; r != 0 {
+		rm := e.nodes[r].maxEnd
+		h.rightMaxPfx = e.hot[rm].endPfx
+		if e.endBelow(m, rm) {
+			m = rm
+		}
+	}
+	e.nodes[t].maxEnd = m
+}
+
+// ivInsert inserts node x (its children nil) into the treap rooted at t and
+// returns the new root.
+func (e *Engine) ivInsert(t, x int32) int32 {
+	if t == 0 {
+		e.ivFix(x)
+		return x
+	}
+	if e.nodes[x].prio > e.nodes[t].prio {
+		l, r := e.ivSplit(t, x)
+		e.hot[x].left, e.hot[x].right = l, r
+		e.ivFix(x)
+		return x
+	}
+	if e.ivLess(x, t) {
+		e.hot[t].left = e.ivInsert(e.hot[t].left, x)
+	} else {
+		e.hot[t].right = e.ivInsert(e.hot[t].right, x)
+	}
+	e.ivFix(t)
+	return t
+}
+
+// ivSplit splits the treap rooted at t into the nodes ordered before x and
+// the rest.
+func (e *Engine) ivSplit(t, x int32) (before, after int32) {
+	if t == 0 {
+		return 0, 0
+	}
+	if e.ivLess(t, x) {
+		a, b := e.ivSplit(e.hot[t].right, x)
+		e.hot[t].right = a
+		e.ivFix(t)
+		return t, b
+	}
+	a, b := e.ivSplit(e.hot[t].left, x)
+	e.hot[t].left = b
+	e.ivFix(t)
+	return a, t
+}
+
+// ivMerge joins two treaps, every node of a ordered before every node of b.
+func (e *Engine) ivMerge(a, b int32) int32 {
+	if a == 0 {
+		return b
+	}
+	if b == 0 {
+		return a
+	}
+	if e.nodes[a].prio > e.nodes[b].prio {
+		e.hot[a].right = e.ivMerge(e.hot[a].right, b)
+		e.ivFix(a)
+		return a
+	}
+	e.hot[b].left = e.ivMerge(a, e.hot[b].left)
+	e.ivFix(b)
+	return b
+}
+
+// ivDelete removes node x from the treap rooted at t and returns the new
+// root. x must be in the treap.
+func (e *Engine) ivDelete(t, x int32) int32 {
+	if t == 0 {
+		panic("invalidation: interval node missing from its index (engine invariant broken)")
+	}
+	if t == x {
+		return e.ivMerge(e.hot[t].left, e.hot[t].right)
+	}
+	if e.ivLess(x, t) {
+		e.hot[t].left = e.ivDelete(e.hot[t].left, x)
+	} else {
+		e.hot[t].right = e.ivDelete(e.hot[t].right, x)
+	}
+	e.ivFix(t)
+	return t
+}
+
+// ivStabRoot calls e.hit for the owner of every interval in the treap
+// rooted at t that contains key.
+func (e *Engine) ivStabRoot(t int32, key string, ts Timestamp) {
+	pfx := keyPrefix(key)
+	if t != 0 && e.endAbove(e.nodes[t].maxEnd, key, pfx) {
+		e.ivStab(t, key, pfx, ts)
+	}
+}
+
+// ivStab is ivStabRoot below the root: the subtree at t is known to hold an
+// interval that ends above key.
+func (e *Engine) ivStab(t int32, key string, pfx uint64, ts Timestamp) {
+	for {
+		h := &e.hot[t]
+		if e.startAfter(t, key, pfx) {
+			// t and its right subtree start after key.
+			if h.left == 0 || !e.subtreeAbove(h.left, h.leftMaxPfx, key, pfx) {
+				return
+			}
+			t = h.left
+			continue
+		}
+		if h.left != 0 && e.subtreeAbove(h.left, h.leftMaxPfx, key, pfx) {
+			e.ivStab(h.left, key, pfx, ts)
+		}
+		if e.endAbove(t, key, pfx) {
+			e.hit(e.nodes[t].sub, ts)
+		}
+		if h.right == 0 || !e.subtreeAbove(h.right, h.rightMaxPfx, key, pfx) {
+			return
+		}
+		t = h.right
+	}
+}
+
+// ivAlloc takes a free arena node and sets its interval.
+func (e *Engine) ivAlloc(start, end string, unbounded bool) int32 {
+	var x int32
+	if n := len(e.freeNodes); n > 0 {
+		x = e.freeNodes[n-1]
+		e.freeNodes = e.freeNodes[:n-1]
+	} else {
+		e.nodes = append(e.nodes, ivNode{})
+		e.hot = append(e.hot, ivHot{})
+		x = int32(len(e.nodes) - 1)
+	}
+	endPfx := ^uint64(0)
+	if !unbounded {
+		endPfx = keyPrefix(end)
+	}
+	e.hot[x] = ivHot{startPfx: keyPrefix(start), endPfx: endPfx}
+	e.nodes[x] = ivNode{start: start, end: end, unbounded: unbounded}
+	return x
+}
+
+// ivFree returns node x to the arena, dropping its strings for the GC.
+func (e *Engine) ivFree(x int32) {
+	e.nodes[x] = ivNode{}
+	e.hot[x] = ivHot{}
+	e.freeNodes = append(e.freeNodes, x)
+}
