@@ -16,7 +16,7 @@ import (
 // conversation's messages (a prefix range on messages.by_conversation) and
 // one user profile (a point read on users.by_id); one in five also runs a
 // full-text search on messages.search with one or two Zipf-distributed
-// words. Ten subscribers per conversation, five per user. A commit is a new
+// words, filtered to its conversation (search within a chat). Ten subscribers per conversation, five per user. A commit is a new
 // message: its conversation key and sender's profile key, plus the message's
 // eight tokens; benchKeysPerCommit keys per commit in the key-only case.
 
@@ -65,8 +65,9 @@ func benchID(n int) []byte {
 }
 
 func (w *benchWorld) readSet() ReadSet {
+	conv := w.rng.IntN(w.convs)
 	rs := ReadSet{Ranges: []IndexRange{
-		{Index: benchConvIndex, Interval: Prefix(benchID(w.rng.IntN(w.convs)))},
+		{Index: benchConvIndex, Interval: Prefix(benchID(conv))},
 		{Index: benchUserIndex, Interval: Point(benchID(w.rng.IntN(w.users)))},
 	}}
 	if w.rng.IntN(5) == 0 {
@@ -74,7 +75,7 @@ func (w *benchWorld) readSet() ReadSet {
 		if w.rng.IntN(2) == 0 {
 			terms = append(terms, w.words[w.zipf.Uint64()])
 		}
-		rs.Searches = []SearchRead{{Index: benchSearchIndex, Terms: terms}}
+		rs.Searches = []SearchRead{{Index: benchSearchIndex, Terms: terms, Filters: []FieldEq{{Field: "conversation", Value: string(benchID(conv))}}}}
 	}
 	return rs
 }
@@ -101,12 +102,13 @@ func (w *benchWorld) messageCommit(ts Timestamp) Commit {
 	for i := range tokens {
 		tokens[i] = w.words[w.zipf.Uint64()]
 	}
+	conv := benchID(w.rng.IntN(w.convs))
 	return Commit{TS: ts,
 		Keys: []IndexKey{
-			{Index: benchConvIndex, Key: append(benchID(w.rng.IntN(w.convs)), benchID(int(ts))...)},
+			{Index: benchConvIndex, Key: append(conv, benchID(int(ts))...)},
 			{Index: benchUserIndex, Key: benchID(w.rng.IntN(w.users))},
 		},
-		Docs: []SearchDoc{{Index: benchSearchIndex, Tokens: tokens}},
+		Docs: []SearchDoc{{Index: benchSearchIndex, Tokens: tokens, Fields: []FieldEq{{Field: "conversation", Value: string(conv)}}}},
 	}
 }
 
@@ -135,8 +137,7 @@ func benchEngine(tb testing.TB, w *benchWorld, sets []ReadSet) *Engine {
 // linearMatcher is the matcher the real engine used before mid-2025: every
 // commit is checked against every subscription's read set. It is written
 // as well as a linear scan can be: the commit's keys are grouped per index
-// and sorted once, so each interval costs one binary search, and its tokens
-// go into a set.
+// and sorted once, so each interval costs one binary search.
 type linearMatcher struct {
 	subs []linearSub
 	hits []int
@@ -172,25 +173,16 @@ func (m *linearMatcher) match(c Commit) []int {
 	for _, ks := range keys {
 		slices.Sort(ks)
 	}
-	tokens := map[string]map[string]bool{}
-	for _, d := range c.Docs {
-		if tokens[d.Index] == nil {
-			tokens[d.Index] = map[string]bool{}
-		}
-		for _, t := range d.Tokens {
-			tokens[d.Index][t] = true
-		}
-	}
 	m.hits = m.hits[:0]
 	for i := range m.subs {
-		if m.subs[i].hitBy(keys, tokens) {
+		if m.subs[i].hitBy(keys, c.Docs) {
 			m.hits = append(m.hits, i)
 		}
 	}
 	return m.hits
 }
 
-func (s *linearSub) hitBy(keys map[string][]string, tokens map[string]map[string]bool) bool {
+func (s *linearSub) hitBy(keys map[string][]string, docs []SearchDoc) bool {
 	for _, r := range s.ranges {
 		ks := keys[r.index]
 		j, _ := slices.BinarySearch(ks, r.start)
@@ -199,9 +191,14 @@ func (s *linearSub) hitBy(keys map[string][]string, tokens map[string]map[string
 		}
 	}
 	for _, q := range s.searches {
-		for _, t := range q.Terms {
-			if tokens[q.Index][t] {
-				return true
+		for _, d := range docs {
+			if d.Index != q.Index || !filtersMatch(q.Filters, d.Fields) {
+				continue
+			}
+			for _, t := range q.Terms {
+				if slices.Contains(d.Tokens, t) {
+					return true
+				}
 			}
 		}
 	}

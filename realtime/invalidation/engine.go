@@ -40,13 +40,12 @@ type subSlot struct {
 	id       SubID // zero when the slot is free
 	conn     ConnID
 	ts       Timestamp
-	nodes    int32 // chain of interval nodes
+	nodes    int32 // chain of interval memberships
 	searches int32 // chain of search reads
 	metas    int32 // chain of metadata reads
 	connPrev int32
 	connNext int32
 	heapPos  int32 // queue position + 1; zero when not pending
-	mark     uint32
 	stale    bool
 }
 
@@ -108,6 +107,9 @@ type Engine struct {
 	hot        []ivHot  // [0] is the nil sentinel
 	nodes      []ivNode // cold halves, parallel to hot
 	freeNodes  []int32
+	ivByKey    map[ivKey]int32
+	members    []ivMember // [0] is the nil sentinel
+	freeMember []int32
 	searches   []searchRead // [0] is the nil sentinel
 	freeSearch []int32
 	metas      []metaRead // [0] is the nil sentinel
@@ -122,9 +124,8 @@ type Engine struct {
 	horizon Timestamp // newest commit dropped from the log
 	lastTS  Timestamp
 
-	epoch    uint32 // marks subscriptions already hit by this match
 	docEpoch uint32 // marks search reads already judged for this document
-	hitSlots []int32
+	rawHits  []Hit  // this match's hits, unsorted, with repeats
 	packed   []uint64
 	hits     []Hit
 	batch    []Hit
@@ -156,6 +157,8 @@ func New(cfg Config, clk clock.Clock, rnd rand.Source) (*Engine, error) {
 		indexByName: map[string]int32{},
 		hot:         make([]ivHot, 1),
 		nodes:       make([]ivNode, 1),
+		ivByKey:     map[ivKey]int32{},
+		members:     make([]ivMember, 1),
 		searches:    make([]searchRead, 1),
 		metas:       make([]metaRead, 1),
 		log:         make([]loggedCommit, cfg.WriteLogLimit),
@@ -548,8 +551,8 @@ func (e *Engine) lateCheck(slot int32) bool {
 func (e *Engine) subHitBy(slot int32, lc *loggedCommit) bool {
 	s := &e.subs[slot]
 	for _, k := range lc.keys {
-		for n := s.nodes; n != 0; n = e.nodes[n].next {
-			if e.nodes[n].index == k.index && e.contains(n, k.key) {
+		for m := s.nodes; m != 0; m = e.members[m].next {
+			if n := e.members[m].node; e.nodes[n].index == k.index && e.contains(n, k.key) {
 				return true
 			}
 		}
@@ -582,14 +585,7 @@ func (e *Engine) subHitBy(slot int32, lc *loggedCommit) bool {
 // match fills e.hits with the live subscriptions lc invalidates, oldest
 // first.
 func (e *Engine) match(lc *loggedCommit) {
-	e.epoch++
-	if e.epoch == 0 { // wrapped: old marks could collide, so clear them
-		for i := range e.subs {
-			e.subs[i].mark = 0
-		}
-		e.epoch = 1
-	}
-	e.hitSlots = e.hitSlots[:0]
+	e.rawHits = e.rawHits[:0]
 	for _, k := range lc.keys {
 		if k.index >= 0 {
 			if root := e.indexes[k.index].root; root != 0 {
@@ -625,43 +621,45 @@ func (e *Engine) match(lc *loggedCommit) {
 			}
 		}
 	}
-	e.sortHits(lc.ts)
+	e.sortHits()
 }
 
-// sortHits fills e.hits from e.hitSlots, oldest subscription first. The
-// common case packs (id, position) into one integer so the sort compares
-// integers inline; a comparator sort handles ids too large to pack.
-func (e *Engine) sortHits(ts Timestamp) {
-	const posBits = 22
+// sortHits fills e.hits from e.rawHits: one hit per subscription, oldest
+// subscription first. The common case packs (id, position) into one integer
+// so the sort compares integers inline; a comparator sort handles ids too
+// large to pack.
+func (e *Engine) sortHits() {
+	const posBits = 24
+	raw := e.rawHits
 	e.hits = e.hits[:0]
-	if len(e.hitSlots) < 1<<posBits && e.lastID < 1<<(64-posBits) {
+	if len(raw) < 1<<posBits && e.lastID < 1<<(64-posBits) {
 		e.packed = e.packed[:0]
-		for i, slot := range e.hitSlots {
-			e.packed = append(e.packed, uint64(e.subs[slot].id)<<posBits|uint64(i))
+		for i, h := range raw {
+			e.packed = append(e.packed, uint64(h.Sub)<<posBits|uint64(i))
 		}
 		slices.Sort(e.packed)
 		for _, p := range e.packed {
-			s := &e.subs[e.hitSlots[p&(1<<posBits-1)]]
-			e.hits = append(e.hits, Hit{Sub: s.id, Conn: s.conn, TS: ts})
+			h := raw[p&(1<<posBits-1)]
+			if n := len(e.hits); n == 0 || e.hits[n-1].Sub != h.Sub {
+				e.hits = append(e.hits, h)
+			}
 		}
 		return
 	}
-	for _, slot := range e.hitSlots {
-		s := &e.subs[slot]
-		e.hits = append(e.hits, Hit{Sub: s.id, Conn: s.conn, TS: ts})
+	slices.SortFunc(raw, func(a, b Hit) int { return cmp.Compare(a.Sub, b.Sub) })
+	for _, h := range raw {
+		if n := len(e.hits); n == 0 || e.hits[n-1].Sub != h.Sub {
+			e.hits = append(e.hits, h)
+		}
 	}
-	slices.SortFunc(e.hits, func(a, b Hit) int { return cmp.Compare(a.Sub, b.Sub) })
 }
 
 // hit records that the subscription in slot is invalidated by a commit at
-// ts, unless it ran at or after ts or is already recorded.
+// ts, unless it ran at or after ts.
 func (e *Engine) hit(slot int32, ts Timestamp) {
-	s := &e.subs[slot]
-	if s.mark == e.epoch || s.ts >= ts {
-		return
+	if s := &e.subs[slot]; s.ts < ts {
+		e.rawHits = append(e.rawHits, Hit{Sub: s.id, Conn: s.conn, TS: ts})
 	}
-	s.mark = e.epoch
-	e.hitSlots = append(e.hitSlots, slot)
 }
 
 // resolve fills lc from c: index names become index numbers (made when
@@ -745,19 +743,7 @@ func (e *Engine) newSlot(conn ConnID, ts Timestamp) int32 {
 
 func (e *Engine) indexReads(slot int32, rs ReadSet) {
 	for _, r := range rs.Ranges {
-		ix := e.indexID(r.Index)
-		var end string
-		if !r.Unbounded {
-			end = string(r.End)
-		}
-		x := e.ivAlloc(string(r.Start), end, r.Unbounded)
-		n := &e.nodes[x]
-		n.prio = uint32(e.nextPrio())
-		n.sub = slot
-		n.next = e.subs[slot].nodes
-		n.index = ix
-		e.subs[slot].nodes = x
-		e.indexes[ix].root = e.ivInsert(e.indexes[ix].root, x)
+		e.addRangeRead(slot, r)
 	}
 	for _, q := range rs.Searches {
 		e.addSearchRead(slot, q)
@@ -767,14 +753,62 @@ func (e *Engine) indexReads(slot int32, rs ReadSet) {
 	}
 }
 
+// addRangeRead adds the subscription to the node of r's interval, making
+// the node if no one read that interval yet.
+func (e *Engine) addRangeRead(slot int32, r IndexRange) {
+	key := ivKey{index: e.indexID(r.Index), start: string(r.Start), unbounded: r.Unbounded}
+	if !r.Unbounded {
+		key.end = string(r.End)
+	}
+	x, ok := e.ivByKey[key]
+	if !ok {
+		x = e.ivAlloc(key.start, key.end, key.unbounded)
+		e.nodes[x].prio = uint32(e.nextPrio())
+		e.nodes[x].index = key.index
+		e.indexes[key.index].root = e.ivInsert(e.indexes[key.index].root, x)
+		e.ivByKey[key] = x
+	}
+	var m int32
+	if n := len(e.freeMember); n > 0 {
+		m = e.freeMember[n-1]
+		e.freeMember = e.freeMember[:n-1]
+	} else {
+		e.members = append(e.members, ivMember{})
+		m = int32(len(e.members) - 1)
+	}
+	s := &e.subs[slot]
+	n := &e.nodes[x]
+	e.members[m] = ivMember{node: x, pos: int32(len(n.subs)), next: s.nodes}
+	n.subs = append(n.subs, ivSub{id: s.id, conn: s.conn, ts: s.ts, member: m})
+	s.nodes = m
+}
+
+// removeRangeRead takes one membership out of its node, and the node out
+// of its treap when it was the last reader.
+func (e *Engine) removeRangeRead(m int32) {
+	x, i := e.members[m].node, e.members[m].pos
+	n := &e.nodes[x]
+	last := len(n.subs) - 1
+	if int(i) != last {
+		n.subs[i] = n.subs[last]
+		e.members[n.subs[i].member].pos = i
+	}
+	n.subs = n.subs[:last]
+	if last == 0 {
+		delete(e.ivByKey, ivKey{index: n.index, start: n.start, end: n.end, unbounded: n.unbounded})
+		e.indexes[n.index].root = e.ivDelete(e.indexes[n.index].root, x)
+		e.ivFree(x)
+	}
+	e.members[m] = ivMember{}
+	e.freeMember = append(e.freeMember, m)
+}
+
 func (e *Engine) removeReads(slot int32) {
 	s := &e.subs[slot]
-	for n := s.nodes; n != 0; {
-		next := e.nodes[n].next
-		ix := e.nodes[n].index
-		e.indexes[ix].root = e.ivDelete(e.indexes[ix].root, n)
-		e.ivFree(n)
-		n = next
+	for m := s.nodes; m != 0; {
+		next := e.members[m].next
+		e.removeRangeRead(m)
+		m = next
 	}
 	for r := s.searches; r != 0; {
 		next := e.searches[r].next

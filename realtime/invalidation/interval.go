@@ -1,8 +1,12 @@
 package invalidation
 
-// The interval map: every key interval of every subscription is a node of
-// a treap, one treap per index, all nodes in one arena addressed by int32
-// (index 0 is the nil sentinel). The treap is a binary search tree ordered
+// The interval map: every distinct key interval any subscription reads is
+// a node of a treap, one treap per index, all nodes in one arena addressed
+// by int32 (index 0 is the nil sentinel). Subscriptions that read the same
+// interval (every member of a conversation watching its messages) share
+// one node and sit in its subscriber list, so the tree grows with the
+// distinct intervals, not the subscribers, and a hit reads a contiguous
+// list instead of chasing each subscription. The treap is a binary search tree ordered
 // by (start, node index) and a max-heap on random priorities, so its depth
 // is O(log n) in expectation whatever order intervals arrive in. Each node
 // also records which node in its subtree has the greatest end: a stabbing
@@ -35,11 +39,37 @@ type ivHot struct {
 type ivNode struct {
 	start     string
 	end       string // exclusive; ignored when unbounded
-	maxEnd    int32  // node with the greatest end in this subtree
+	subs      []ivSub
+	maxEnd    int32 // node with the greatest end in this subtree
 	prio      uint32
-	sub       int32 // owning subscription slot
-	next      int32 // next interval node of the same subscription
 	index     int32 // owning index
+	unbounded bool
+}
+
+// ivSub is a subscription reading a node's interval. It copies what a hit
+// reports (id, connection, timestamp) so matching never touches the
+// subscription itself.
+type ivSub struct {
+	id     SubID
+	conn   ConnID
+	ts     Timestamp
+	member int32
+}
+
+// ivMember links a subscription to one node it reads: the subscription
+// keeps a chain of them to find its nodes, and each knows its position in
+// the node's list for O(1) removal.
+type ivMember struct {
+	node int32
+	pos  int32
+	next int32
+}
+
+// ivKey identifies a distinct interval on an index.
+type ivKey struct {
+	index     int32
+	start     string
+	end       string
 	unbounded bool
 }
 
@@ -236,7 +266,11 @@ func (e *Engine) ivStab(t int32, key string, pfx uint64, ts Timestamp) {
 			e.ivStab(h.left, key, pfx, ts)
 		}
 		if e.endAbove(t, key, pfx) {
-			e.hit(e.nodes[t].sub, ts)
+			for _, s := range e.nodes[t].subs {
+				if s.ts < ts {
+					e.rawHits = append(e.rawHits, Hit{Sub: s.id, Conn: s.conn, TS: ts})
+				}
+			}
 		}
 		if h.right == 0 || !e.subtreeAbove(h.right, h.rightMaxPfx, key, pfx) {
 			return
