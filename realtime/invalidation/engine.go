@@ -126,6 +126,7 @@ type Engine struct {
 
 	docEpoch uint32 // marks search reads already judged for this document
 	rawHits  []Hit  // this match's hits, unsorted, with repeats
+	lanes    [stabLanes]stabLane
 	packed   []uint64
 	hits     []Hit
 	batch    []Hit
@@ -586,13 +587,7 @@ func (e *Engine) subHitBy(slot int32, lc *loggedCommit) bool {
 // first.
 func (e *Engine) match(lc *loggedCommit) {
 	e.rawHits = e.rawHits[:0]
-	for _, k := range lc.keys {
-		if k.index >= 0 {
-			if root := e.indexes[k.index].root; root != 0 {
-				e.ivStabRoot(root, k.key, lc.ts)
-			}
-		}
-	}
+	e.ivStabAll(lc.keys, lc.ts)
 	for _, d := range lc.docs {
 		if d.index >= 0 {
 			if si := e.indexes[d.index].search; si != nil {

@@ -240,43 +240,97 @@ func (e *Engine) ivDelete(t, x int32) int32 {
 	return t
 }
 
-// ivStabRoot calls e.hit for the owner of every interval in the treap
-// rooted at t that contains key.
-func (e *Engine) ivStabRoot(t int32, key string, ts Timestamp) {
-	pfx := keyPrefix(key)
-	if t != 0 && e.endAbove(e.nodes[t].maxEnd, key, pfx) {
-		e.ivStab(t, key, pfx, ts)
-	}
+// stabLanes is how many keys ivStabAll walks at once.
+const stabLanes = 8
+
+// stabLane is one key's walk: the node it stands on (0 when it must take
+// the next subtree from its stack) and the subtrees it still has to visit.
+type stabLane struct {
+	key   string
+	pfx   uint64
+	t     int32
+	stack []int32
 }
 
-// ivStab is ivStabRoot below the root: the subtree at t is known to hold an
-// interval that ends above key.
-func (e *Engine) ivStab(t int32, key string, pfx uint64, ts Timestamp) {
-	for {
-		h := &e.hot[t]
-		if e.startAfter(t, key, pfx) {
-			// t and its right subtree start after key.
-			if h.left == 0 || !e.subtreeAbove(h.left, h.leftMaxPfx, key, pfx) {
-				return
+// ivStabAll reports (into e.rawHits) every subscription whose interval
+// contains one of the keys, for a commit at ts.
+//
+// A walk down a large treap is a chain of cache misses, each node's address
+// known only once its parent arrives. Walking stabLanes keys side by side,
+// one node of each per round, gives the processor that many independent
+// chains, so their misses overlap instead of queueing.
+func (e *Engine) ivStabAll(keys []loggedKey, ts Timestamp) {
+	lanes := &e.lanes
+	active := 0
+	next := 0
+	for next < len(keys) || active > 0 {
+		// Fill idle lanes with the next keys whose index has intervals.
+		for i := range lanes {
+			l := &lanes[i]
+			if l.t != 0 || len(l.stack) > 0 {
+				continue
 			}
-			t = h.left
-			continue
-		}
-		if h.left != 0 && e.subtreeAbove(h.left, h.leftMaxPfx, key, pfx) {
-			e.ivStab(h.left, key, pfx, ts)
-		}
-		if e.endAbove(t, key, pfx) {
-			for _, s := range e.nodes[t].subs {
-				if s.ts < ts {
-					e.rawHits = append(e.rawHits, Hit{Sub: s.id, Conn: s.conn, TS: ts})
+			for next < len(keys) {
+				k := keys[next]
+				next++
+				if k.index < 0 {
+					continue
+				}
+				root := e.indexes[k.index].root
+				pfx := keyPrefix(k.key)
+				if root != 0 && e.endAbove(e.nodes[root].maxEnd, k.key, pfx) {
+					l.key, l.pfx, l.t = k.key, pfx, root
+					active++
+					break
 				}
 			}
 		}
-		if h.right == 0 || !e.subtreeAbove(h.right, h.rightMaxPfx, key, pfx) {
-			return
+		// One step of every busy lane.
+		for i := range lanes {
+			l := &lanes[i]
+			if l.t == 0 {
+				if len(l.stack) == 0 {
+					continue
+				}
+				l.t = l.stack[len(l.stack)-1]
+				l.stack = l.stack[:len(l.stack)-1]
+			}
+			l.t = e.stabStep(l, ts)
+			if l.t == 0 && len(l.stack) == 0 {
+				active--
+				l.key = "" // do not keep the commit's key alive
+			}
 		}
-		t = h.right
 	}
+}
+
+// stabStep visits lane l's node, which is known to have an interval ending
+// above the key in its subtree, and returns the node to visit next (0 when
+// this branch is done; a left subtree to visit later goes on the stack).
+func (e *Engine) stabStep(l *stabLane, ts Timestamp) int32 {
+	t := l.t
+	h := &e.hot[t]
+	if e.startAfter(t, l.key, l.pfx) {
+		// t and its right subtree start after key.
+		if h.left != 0 && e.subtreeAbove(h.left, h.leftMaxPfx, l.key, l.pfx) {
+			return h.left
+		}
+		return 0
+	}
+	if h.left != 0 && e.subtreeAbove(h.left, h.leftMaxPfx, l.key, l.pfx) {
+		l.stack = append(l.stack, h.left)
+	}
+	if e.endAbove(t, l.key, l.pfx) {
+		for _, s := range e.nodes[t].subs {
+			if s.ts < ts {
+				e.rawHits = append(e.rawHits, Hit{Sub: s.id, Conn: s.conn, TS: ts})
+			}
+		}
+	}
+	if h.right != 0 && e.subtreeAbove(h.right, h.rightMaxPfx, l.key, l.pfx) {
+		return h.right
+	}
+	return 0
 }
 
 // ivAlloc takes a free arena node and sets its interval.

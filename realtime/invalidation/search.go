@@ -8,15 +8,32 @@ package invalidation
 // never with the number of subscriptions. Posting lists are unordered
 // slices with swap-removal; every read remembers its position in each of its
 // lists so removal is O(words).
+//
+// Most searches are filtered (search within this conversation, this
+// user's documents), and a common word is searched under thousands of
+// filters. So a filtered read is posted under its word together with one of
+// its filters (field and value), the one whose list was shortest when the
+// read arrived, and a document looks up each token once bare (for
+// unfiltered reads) and once with each of its own field values. A document
+// can only match a read whose every filter it carries, so it always finds
+// the read's list; the remaining filters are checked on the few reads found.
 
 type posting struct {
 	read int32 // search read
 	word int32 // which of the read's words this posting is for
 }
 
+// postingKey names a posting list: a word, alone or with one filter.
+type postingKey struct {
+	word     string
+	field    string
+	value    string
+	filtered bool
+}
+
 type searchIndex struct {
-	terms    map[string][]posting
-	prefixes map[string][]posting
+	terms    map[postingKey][]posting
+	prefixes map[postingKey][]posting
 	// longestPrefix bounds the prefixes of a token worth looking up. It only
 	// grows; a stale high value costs a few map misses, never a wrong answer.
 	longestPrefix int
@@ -28,6 +45,7 @@ type searchRead struct {
 	nTerms    int
 	pos       []int32 // position in each word's posting list
 	filters   []FieldEq
+	via       int32 // the filter the read is posted under; -1 for none
 	sub       int32
 	index     int32
 	memberPos int32
@@ -44,7 +62,16 @@ type metaRead struct {
 }
 
 func newSearchIndex() *searchIndex {
-	return &searchIndex{terms: map[string][]posting{}, prefixes: map[string][]posting{}}
+	return &searchIndex{terms: map[postingKey][]posting{}, prefixes: map[postingKey][]posting{}}
+}
+
+// key is the posting list of the read's w-th word.
+func (q *searchRead) key(w int) postingKey {
+	if q.via < 0 {
+		return postingKey{word: q.words[w]}
+	}
+	f := q.filters[q.via]
+	return postingKey{word: q.words[w], field: f.Field, value: f.Value, filtered: true}
 }
 
 func (e *Engine) addSearchRead(slot int32, q SearchRead) int32 {
@@ -65,24 +92,39 @@ func (e *Engine) addSearchRead(slot int32, q SearchRead) int32 {
 	words := make([]string, 0, len(q.Terms)+len(q.Prefixes))
 	words = append(words, q.Terms...)
 	words = append(words, q.Prefixes...)
-	pos := make([]int32, len(words))
-	for w, word := range words {
-		lists := si.terms
-		if w >= len(q.Terms) {
-			lists = si.prefixes
-			si.longestPrefix = max(si.longestPrefix, len(word))
-		}
-		pos[w] = int32(len(lists[word]))
-		lists[word] = append(lists[word], posting{read: r, word: int32(w)})
-	}
 	var filters []FieldEq
 	if len(q.Filters) > 0 {
 		filters = append([]FieldEq(nil), q.Filters...)
 	}
 	e.searches[r] = searchRead{
-		words: words, nTerms: len(q.Terms), pos: pos, filters: filters,
-		sub: slot, index: ix, memberPos: int32(len(si.members)),
+		words: words, nTerms: len(q.Terms), pos: make([]int32, len(words)), filters: filters,
+		via: -1, sub: slot, index: ix, memberPos: int32(len(si.members)),
 		next: e.subs[slot].searches,
+	}
+	read := &e.searches[r]
+	lists := func(w int) map[postingKey][]posting {
+		if w >= read.nTerms {
+			return si.prefixes
+		}
+		return si.terms
+	}
+	// Post under the filter whose list for the first word is shortest now.
+	bestVia, best := int32(-1), 0
+	for i := range filters {
+		read.via = int32(i)
+		if n := len(lists(0)[read.key(0)]); bestVia < 0 || n < best {
+			bestVia, best = int32(i), n
+		}
+	}
+	read.via = bestVia
+	for w, word := range words {
+		if w >= read.nTerms {
+			si.longestPrefix = max(si.longestPrefix, len(word))
+		}
+		k := read.key(w)
+		l := lists(w)
+		read.pos[w] = int32(len(l[k]))
+		l[k] = append(l[k], posting{read: r, word: int32(w)})
 	}
 	si.members = append(si.members, r)
 	e.subs[slot].searches = r
@@ -92,21 +134,22 @@ func (e *Engine) addSearchRead(slot int32, q SearchRead) int32 {
 func (e *Engine) removeSearchRead(r int32) {
 	q := &e.searches[r]
 	si := e.indexes[q.index].search
-	for w, word := range q.words {
+	for w := range q.words {
 		lists := si.terms
 		if w >= q.nTerms {
 			lists = si.prefixes
 		}
-		list := lists[word]
+		k := q.key(w)
+		list := lists[k]
 		i := q.pos[w]
 		last := list[len(list)-1]
 		list[i] = last
 		e.searches[last.read].pos[last.word] = i
 		list = list[:len(list)-1]
 		if len(list) == 0 {
-			delete(lists, word)
+			delete(lists, k)
 		} else {
-			lists[word] = list
+			lists[k] = list
 		}
 	}
 	i := q.memberPos
@@ -164,19 +207,28 @@ func filtersMatch(filters, fields []FieldEq) bool {
 }
 
 // matchDoc calls e.hit for every search subscription the document affects.
+// The caller has advanced e.docEpoch for this document.
 func (e *Engine) matchDoc(si *searchIndex, tokens []string, fields []FieldEq, ts Timestamp) {
-	e.docEpoch++
 	for _, tok := range tokens {
-		for _, p := range si.terms[tok] {
-			e.matchRead(p.read, fields, ts)
-		}
+		e.matchPostings(si.terms, tok, fields, ts)
 		if len(si.prefixes) == 0 {
 			continue
 		}
 		for l := 0; l <= len(tok) && l <= si.longestPrefix; l++ {
-			for _, p := range si.prefixes[tok[:l]] {
-				e.matchRead(p.read, fields, ts)
-			}
+			e.matchPostings(si.prefixes, tok[:l], fields, ts)
+		}
+	}
+}
+
+// matchPostings judges the reads posted under word, bare and with each of
+// the document's field values.
+func (e *Engine) matchPostings(lists map[postingKey][]posting, word string, fields []FieldEq, ts Timestamp) {
+	for _, p := range lists[postingKey{word: word}] {
+		e.matchRead(p.read, fields, ts)
+	}
+	for _, f := range fields {
+		for _, p := range lists[postingKey{word: word, field: f.Field, value: f.Value, filtered: true}] {
+			e.matchRead(p.read, fields, ts)
 		}
 	}
 }
