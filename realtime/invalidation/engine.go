@@ -717,14 +717,7 @@ func (e *Engine) indexID(name string) int32 {
 }
 
 func (e *Engine) newSlot(conn ConnID, ts Timestamp) int32 {
-	var slot int32
-	if n := len(e.freeSubs); n > 0 {
-		slot = e.freeSubs[n-1]
-		e.freeSubs = e.freeSubs[:n-1]
-	} else {
-		e.subs = append(e.subs, subSlot{})
-		slot = int32(len(e.subs) - 1)
-	}
+	slot := takeSlot(&e.subs, &e.freeSubs)
 	e.lastID++
 	head := e.conns[conn]
 	e.subs[slot] = subSlot{id: e.lastID, conn: conn, ts: ts, connNext: head}
@@ -763,14 +756,7 @@ func (e *Engine) addRangeRead(slot int32, r IndexRange) {
 		e.indexes[key.index].root = e.ivInsert(e.indexes[key.index].root, x)
 		e.ivByKey[key] = x
 	}
-	var m int32
-	if n := len(e.freeMember); n > 0 {
-		m = e.freeMember[n-1]
-		e.freeMember = e.freeMember[:n-1]
-	} else {
-		e.members = append(e.members, ivMember{})
-		m = int32(len(e.members) - 1)
-	}
+	m := takeSlot(&e.members, &e.freeMember)
 	s := &e.subs[slot]
 	n := &e.nodes[x]
 	e.members[m] = ivMember{node: x, pos: int32(len(n.subs)), next: s.nodes}
@@ -781,15 +767,10 @@ func (e *Engine) addRangeRead(slot int32, r IndexRange) {
 // removeRangeRead takes one membership out of its node, and the node out
 // of its treap when it was the last reader.
 func (e *Engine) removeRangeRead(m int32) {
-	x, i := e.members[m].node, e.members[m].pos
+	x := e.members[m].node
 	n := &e.nodes[x]
-	last := len(n.subs) - 1
-	if int(i) != last {
-		n.subs[i] = n.subs[last]
-		e.members[n.subs[i].member].pos = i
-	}
-	n.subs = n.subs[:last]
-	if last == 0 {
+	n.subs = swapRemove(n.subs, e.members[m].pos, func(s ivSub, pos int32) { e.members[s.member].pos = pos })
+	if len(n.subs) == 0 {
 		delete(e.ivByKey, ivKey{index: n.index, start: n.start, end: n.end, unbounded: n.unbounded})
 		e.indexes[n.index].root = e.ivDelete(e.indexes[n.index].root, x)
 		e.ivFree(x)
@@ -905,4 +886,28 @@ func validateCommit(c Commit) error {
 		}
 	}
 	return nil
+}
+
+// takeSlot returns a free index of an arena, growing it when none is free.
+// Arenas address their items by int32 and keep index 0 as nil.
+func takeSlot[T any](items *[]T, free *[]int32) int32 {
+	if n := len(*free); n > 0 {
+		i := (*free)[n-1]
+		*free = (*free)[:n-1]
+		return i
+	}
+	var zero T
+	*items = append(*items, zero)
+	return int32(len(*items) - 1)
+}
+
+// swapRemove removes list[i] by moving the last item into its place, and
+// tells moved the item's new position so it can update its back pointer.
+func swapRemove[T any](list []T, i int32, moved func(item T, pos int32)) []T {
+	last := len(list) - 1
+	if int(i) != last {
+		list[i] = list[last]
+		moved(list[i], i)
+	}
+	return list[:last]
 }

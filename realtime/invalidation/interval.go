@@ -335,14 +335,9 @@ func (e *Engine) stabStep(l *stabLane, ts Timestamp) int32 {
 
 // ivAlloc takes a free arena node and sets its interval.
 func (e *Engine) ivAlloc(start, end string, unbounded bool) int32 {
-	var x int32
-	if n := len(e.freeNodes); n > 0 {
-		x = e.freeNodes[n-1]
-		e.freeNodes = e.freeNodes[:n-1]
-	} else {
-		e.nodes = append(e.nodes, ivNode{})
+	x := takeSlot(&e.nodes, &e.freeNodes)
+	if int(x) == len(e.hot) {
 		e.hot = append(e.hot, ivHot{})
-		x = int32(len(e.nodes) - 1)
 	}
 	endPfx := ^uint64(0)
 	if !unbounded {

@@ -47,19 +47,12 @@ import (
 	"sort"
 	"strings"
 	"time"
-
-	"stormglass/realtime/clock"
 )
 
-// refClock is the virtual clock both the engine and the model read. The
-// engine core never arms timers.
-type refClock struct{ now time.Time }
-
-func (c *refClock) Now() time.Time { return c.now }
-
-func (c *refClock) AfterFunc(time.Duration, func()) clock.Timer {
-	panic("refClock: the engine core must not arm timers")
-}
+// refClock is the virtual clock both the engine and the model read: the
+// manual clock of the engine's own tests, which panics if the core ever
+// arms a timer.
+type refClock = manualClock
 
 // refSub is one live subscription of the model.
 type refSub struct {

@@ -81,14 +81,7 @@ func (e *Engine) addSearchRead(slot int32, q SearchRead) int32 {
 		si = newSearchIndex()
 		e.indexes[ix].search = si
 	}
-	var r int32
-	if n := len(e.freeSearch); n > 0 {
-		r = e.freeSearch[n-1]
-		e.freeSearch = e.freeSearch[:n-1]
-	} else {
-		e.searches = append(e.searches, searchRead{})
-		r = int32(len(e.searches) - 1)
-	}
+	r := takeSlot(&e.searches, &e.freeSearch)
 	words := make([]string, 0, len(q.Terms)+len(q.Prefixes))
 	words = append(words, q.Terms...)
 	words = append(words, q.Prefixes...)
@@ -140,37 +133,21 @@ func (e *Engine) removeSearchRead(r int32) {
 			lists = si.prefixes
 		}
 		k := q.key(w)
-		list := lists[k]
-		i := q.pos[w]
-		last := list[len(list)-1]
-		list[i] = last
-		e.searches[last.read].pos[last.word] = i
-		list = list[:len(list)-1]
+		list := swapRemove(lists[k], q.pos[w], func(p posting, pos int32) { e.searches[p.read].pos[p.word] = pos })
 		if len(list) == 0 {
 			delete(lists, k)
 		} else {
 			lists[k] = list
 		}
 	}
-	i := q.memberPos
-	last := si.members[len(si.members)-1]
-	si.members[i] = last
-	e.searches[last].memberPos = i
-	si.members = si.members[:len(si.members)-1]
+	si.members = swapRemove(si.members, q.memberPos, func(r, pos int32) { e.searches[r].memberPos = pos })
 	e.searches[r] = searchRead{}
 	e.freeSearch = append(e.freeSearch, r)
 }
 
 func (e *Engine) addMetaRead(slot int32, index string) {
 	ix := e.indexID(index)
-	var m int32
-	if n := len(e.freeMeta); n > 0 {
-		m = e.freeMeta[n-1]
-		e.freeMeta = e.freeMeta[:n-1]
-	} else {
-		e.metas = append(e.metas, metaRead{})
-		m = int32(len(e.metas) - 1)
-	}
+	m := takeSlot(&e.metas, &e.freeMeta)
 	in := &e.indexes[ix]
 	e.metas[m] = metaRead{sub: slot, index: ix, memberPos: int32(len(in.meta)), next: e.subs[slot].metas}
 	in.meta = append(in.meta, m)
@@ -179,11 +156,7 @@ func (e *Engine) addMetaRead(slot int32, index string) {
 
 func (e *Engine) removeMetaRead(m int32) {
 	in := &e.indexes[e.metas[m].index]
-	i := e.metas[m].memberPos
-	last := in.meta[len(in.meta)-1]
-	in.meta[i] = last
-	e.metas[last].memberPos = i
-	in.meta = in.meta[:len(in.meta)-1]
+	in.meta = swapRemove(in.meta, e.metas[m].memberPos, func(r, pos int32) { e.metas[r].memberPos = pos })
 	e.metas[m] = metaRead{}
 	e.freeMeta = append(e.freeMeta, m)
 }
