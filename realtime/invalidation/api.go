@@ -297,9 +297,6 @@ func (c Config) withDefaults() (Config, error) {
 	if c.WriteLogLimit == 0 {
 		c.WriteLogLimit = DefaultWriteLogLimit
 	}
-	if c.WriteLogLimit < 0 {
-		c.WriteLogLimit = 0
-	}
 	return c, nil
 }
 

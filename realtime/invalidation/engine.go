@@ -53,7 +53,6 @@ type subSlot struct {
 // treap of range reads, the inverted index of search reads, and derived
 // readers of its metadata. Range and search indexes share the namespace.
 type index struct {
-	name   string
 	root   int32
 	search *searchIndex
 	meta   []int32
@@ -74,6 +73,11 @@ type loggedMeta struct {
 	index   int32
 	changes bool
 }
+
+// invalidates reports whether the metadata write invalidates the readers
+// of its index: only when it changes searchable data, unless the legacy
+// behaviour makes every metadata write count.
+func (m loggedMeta) invalidates(legacy bool) bool { return m.changes || legacy }
 
 // loggedCommit is a commit with its index names resolved and its keys
 // copied, as matched and as kept in the write log.
@@ -162,7 +166,7 @@ func New(cfg Config, clk clock.Clock, rnd rand.Source) (*Engine, error) {
 		members:     make([]ivMember, 1),
 		searches:    make([]searchRead, 1),
 		metas:       make([]metaRead, 1),
-		log:         make([]loggedCommit, cfg.WriteLogLimit),
+		log:         make([]loggedCommit, max(0, cfg.WriteLogLimit)),
 	}
 	return e, nil
 }
@@ -566,7 +570,7 @@ func (e *Engine) subHitBy(slot int32, lc *loggedCommit) bool {
 		}
 	}
 	for _, m := range lc.meta {
-		if !m.changes && !e.cfg.LegacyMetadataReads {
+		if !m.invalidates(e.cfg.LegacyMetadataReads) {
 			continue
 		}
 		for r := s.metas; r != 0; r = e.metas[r].next {
@@ -603,7 +607,7 @@ func (e *Engine) match(lc *loggedCommit) {
 		}
 	}
 	for _, m := range lc.meta {
-		if m.index < 0 || (!m.changes && !e.cfg.LegacyMetadataReads) {
+		if m.index < 0 || !m.invalidates(e.cfg.LegacyMetadataReads) {
 			continue
 		}
 		in := &e.indexes[m.index]
@@ -711,7 +715,7 @@ func (e *Engine) indexID(name string) int32 {
 		return ix
 	}
 	ix := int32(len(e.indexes))
-	e.indexes = append(e.indexes, index{name: name})
+	e.indexes = append(e.indexes, index{})
 	e.indexByName[name] = ix
 	return ix
 }

@@ -565,3 +565,15 @@ func TestBadInputIsRefusedWithItsField(t *testing.T) {
 		}
 	}
 }
+
+// Config returns knobs that mean the same thing when given back to New:
+// a saved configuration must not turn "no write log" into the default.
+func TestConfigRoundTrips(t *testing.T) {
+	for _, cfg := range []Config{{}, {WriteLogLimit: -1, QueueLimit: 7, Overflow: Shed, LegacyMetadataReads: true}, {Splay: Splay{Enabled: true, Threshold: 3}}} {
+		e, _ := newTestEngine(t, cfg)
+		again, _ := newTestEngine(t, e.Config())
+		if e.Config() != again.Config() {
+			t.Errorf("config %+v became %+v after a round trip", e.Config(), again.Config())
+		}
+	}
+}
