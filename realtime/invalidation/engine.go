@@ -50,7 +50,7 @@ type subSlot struct {
 }
 
 // index is everything the engine keeps about one index name: the interval
-// treap of range reads, the inverted index of search reads, and derived
+// B+tree of range reads, the inverted index of search reads, and derived
 // readers of its metadata. Range and search indexes share the namespace.
 type index struct {
 	root   int32
@@ -93,10 +93,9 @@ type loggedCommit struct {
 // subscriptions waiting for their re-run. It is not safe for concurrent use;
 // Service wraps it for services. See the package documentation.
 type Engine struct {
-	cfg  Config
-	clk  clock.Clock
-	rnd  *rand.Rand
-	prio uint64 // SplitMix64 state for treap priorities
+	cfg Config
+	clk clock.Clock
+	rnd *rand.Rand
 
 	subs     []subSlot // [0] is the nil sentinel
 	freeSubs []int32
@@ -108,9 +107,11 @@ type Engine struct {
 	indexes     []index
 	indexByName map[string]int32
 
-	hot        []ivHot  // [0] is the nil sentinel
-	nodes      []ivNode // cold halves, parallel to hot
+	nodes      []ivNode // [0] is the nil sentinel
 	freeNodes  []int32
+	tree       []btNode // [0] is the nil sentinel
+	freeTree   []int32
+	btPath     []btStep
 	ivByKey    map[ivKey]int32
 	members    []ivMember // [0] is the nil sentinel
 	freeMember []int32
@@ -132,6 +133,7 @@ type Engine struct {
 	rawHits  []Hit  // this match's hits, unsorted, with repeats
 	lanes    [stabLanes]stabLane
 	packed   []uint64
+	radixTmp []uint64
 	hits     []Hit
 	batch    []Hit
 	notices  []Notice
@@ -139,9 +141,8 @@ type Engine struct {
 }
 
 // New makes an engine. Time comes from clk (splay delays, queue times) and
-// randomness from rnd (splay delays, and one draw that seeds the interval
-// treaps' priorities); in a simulation both come from the kernel, so a run
-// is reproducible from its seed.
+// randomness from rnd (splay delays); in a simulation both come from the
+// kernel, so a run is reproducible from its seed.
 func New(cfg Config, clk clock.Clock, rnd rand.Source) (*Engine, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
@@ -155,13 +156,12 @@ func New(cfg Config, clk clock.Clock, rnd rand.Source) (*Engine, error) {
 		cfg:         cfg,
 		clk:         clk,
 		rnd:         r,
-		prio:        r.Uint64(),
 		subs:        make([]subSlot, 1),
 		byID:        map[SubID]int32{},
 		conns:       map[ConnID]int32{},
 		indexByName: map[string]int32{},
-		hot:         make([]ivHot, 1),
 		nodes:       make([]ivNode, 1),
+		tree:        make([]btNode, 1),
 		ivByKey:     map[ivKey]int32{},
 		members:     make([]ivMember, 1),
 		searches:    make([]searchRead, 1),
@@ -625,8 +625,7 @@ func (e *Engine) match(lc *loggedCommit) {
 
 // sortHits fills e.hits from e.rawHits: one hit per subscription, oldest
 // subscription first. The common case packs (id, position) into one integer
-// so the sort compares integers inline; a comparator sort handles ids too
-// large to pack.
+// and radix-sorts those; a comparator sort handles ids too large to pack.
 func (e *Engine) sortHits() {
 	const posBits = 24
 	raw := e.rawHits
@@ -636,8 +635,8 @@ func (e *Engine) sortHits() {
 		for i, h := range raw {
 			e.packed = append(e.packed, uint64(h.Sub)<<posBits|uint64(i))
 		}
-		slices.Sort(e.packed)
-		for _, p := range e.packed {
+		sorted := e.radixSort(e.packed, posBits, uint64(e.lastID))
+		for _, p := range sorted {
 			h := raw[p&(1<<posBits-1)]
 			if n := len(e.hits); n == 0 || e.hits[n-1].Sub != h.Sub {
 				e.hits = append(e.hits, h)
@@ -651,6 +650,44 @@ func (e *Engine) sortHits() {
 			e.hits = append(e.hits, h)
 		}
 	}
+}
+
+// radixSortMin is the fewest items worth a radix sort; below it the
+// counting passes cost more than comparing.
+const radixSortMin = 32
+
+// radixSort sorts keys by their bits from shift up, where no key exceeds
+// maxID<<shift, and returns the sorted slice (keys itself or e.radixTmp).
+// Sorting a commit's hits is on the hot path: for the hundred or so hits of
+// a typical commit, stable byte-wise passes over the id's few significant
+// bytes take a fifth of the time of a comparison sort, whose branches on
+// random ids mispredict about half the time. The pass is stable and the
+// keys arrive in position order, so ties keep their first occurrence
+// first, as a full sort of the packed keys would.
+func (e *Engine) radixSort(keys []uint64, shift uint, maxID uint64) []uint64 {
+	if len(keys) < radixSortMin {
+		slices.Sort(keys)
+		return keys
+	}
+	e.radixTmp = slices.Grow(e.radixTmp[:0], len(keys))[:len(keys)]
+	src, dst := keys, e.radixTmp
+	for ; maxID != 0; maxID >>= 8 {
+		var count [257]int
+		for _, k := range src {
+			count[(k>>shift)&0xff+1]++
+		}
+		for d := 1; d < len(count); d++ {
+			count[d] += count[d-1]
+		}
+		for _, k := range src {
+			d := (k >> shift) & 0xff
+			dst[count[d]] = k
+			count[d]++
+		}
+		src, dst = dst, src
+		shift += 8
+	}
+	return src
 }
 
 // hit records that the subscription in slot is invalidated by a commit at
@@ -755,9 +792,8 @@ func (e *Engine) addRangeRead(slot int32, r IndexRange) {
 	x, ok := e.ivByKey[key]
 	if !ok {
 		x = e.ivAlloc(key.start, key.end, key.unbounded)
-		e.nodes[x].prio = uint32(e.nextPrio())
 		e.nodes[x].index = key.index
-		e.indexes[key.index].root = e.ivInsert(e.indexes[key.index].root, x)
+		e.indexes[key.index].root = e.btInsert(e.indexes[key.index].root, x)
 		e.ivByKey[key] = x
 	}
 	m := takeSlot(&e.members, &e.freeMember)
@@ -769,14 +805,14 @@ func (e *Engine) addRangeRead(slot int32, r IndexRange) {
 }
 
 // removeRangeRead takes one membership out of its node, and the node out
-// of its treap when it was the last reader.
+// of its tree when it was the last reader.
 func (e *Engine) removeRangeRead(m int32) {
 	x := e.members[m].node
 	n := &e.nodes[x]
 	n.subs = swapRemove(n.subs, e.members[m].pos, func(s ivSub, pos int32) { e.members[s.member].pos = pos })
 	if len(n.subs) == 0 {
 		delete(e.ivByKey, ivKey{index: n.index, start: n.start, end: n.end, unbounded: n.unbounded})
-		e.indexes[n.index].root = e.ivDelete(e.indexes[n.index].root, x)
+		e.indexes[n.index].root = e.btDelete(e.indexes[n.index].root, x)
 		e.ivFree(x)
 	}
 	e.members[m] = ivMember{}
@@ -834,17 +870,6 @@ func (e *Engine) closeConn(conn ConnID) int {
 		n++
 	}
 	return n
-}
-
-// nextPrio steps SplitMix64: treap priorities need only be independent of
-// the keys, and drawing them apart from rnd keeps splay draws unaffected by
-// how many intervals were indexed.
-func (e *Engine) nextPrio() uint64 {
-	e.prio += 0x9e3779b97f4a7c15
-	z := e.prio
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
-	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
-	return z ^ (z >> 31)
 }
 
 func validateReadSet(rs ReadSet) error {

@@ -106,7 +106,7 @@ var (
 // configuration's policy and legacy flag, which knob changes favour; qmin and
 // qmax bound the queue limits SetQueueLimit picks. grow turns most
 // unsubscribes and connection closes into subscribes, so the population
-// (and the interval treaps and posting lists) grows into the hundreds.
+// (and the interval trees and posting lists) grows into the hundreds.
 type oracleGen struct {
 	src        oracleSrc
 	base       OverflowPolicy
