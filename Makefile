@@ -60,8 +60,9 @@ fmt-check: ## fail listing the .go files gofmt would change
 race: deps ## the -short race pass alone
 	$(RACE)
 
-bench: deps deps-bench ## kernel and invalidation benchmarks, then the comparison with SimPy
+bench: deps deps-bench ## kernel and invalidation benchmarks, the backoff study, then the comparison with SimPy
 	$(GO) test -run '^$$' -bench . -benchmem ./sim/... ./realtime/...
+	$(GO) run . backoff-study -quiet
 	@if [ -f bench/go.mod ]; then \
 		echo 'cd bench && $(GO) run ./cmd/compare'; \
 		cd bench && $(GO) run ./cmd/compare; \

@@ -33,6 +33,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch cmd {
 	case "demo":
 		return demo(ctx, args, stdout, stderr)
+	case "backoff-study":
+		return backoffStudy(ctx, args, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		usage(stdout)
 		return ExitOK
@@ -47,9 +49,11 @@ func usage(w io.Writer) {
 	fmt.Fprint(w, `Usage: stormglass [command] [flags]
 
 Commands:
-  demo    simulate an M/M/c queue and compare it with queueing theory
-          (the default when no command is given)
-  help    show this help
+  demo            simulate an M/M/c queue and compare it with queueing theory
+                  (the default when no command is given)
+  backoff-study   rerun the 2015 backoff-and-jitter study with the production
+                  backoff code: calls and completion time per policy
+  help            show this help
 
 Run 'stormglass demo -h' for the flags of a command.
 `)

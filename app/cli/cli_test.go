@@ -44,6 +44,8 @@ func TestBadUsageExitsTwoWithTheFlagNamed(t *testing.T) {
 		{[]string{"demo", "-servers", "0"}, "flag -servers: 0 is out of range"},
 		{[]string{"demo", "-replications", "1"}, "a confidence interval needs 2"},
 		{[]string{"demo", "-bogus"}, "flag provided but not defined: -bogus"},
+		{[]string{"backoff-study", "-runs", "1"}, "flag -runs: 1 is out of range"},
+		{[]string{"backoff-study", "-clients", "5"}, "flag -clients: 5 is out of range"},
 		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
 	} {
 		var out, errb bytes.Buffer
@@ -76,5 +78,18 @@ func TestRenderBar(t *testing.T) {
 	}
 	if full := renderBar("x", 10, 10, 0); !strings.Contains(full, "["+strings.Repeat("=", barWidth)+"]") {
 		t.Fatalf("a full bar is not full: %q", full)
+	}
+}
+
+func TestBackoffStudyPrintsItsTable(t *testing.T) {
+	var out, errb bytes.Buffer
+	code := Main(context.Background(), []string{"backoff-study", "-runs", "5", "-clients", "20", "-quiet"}, &out, &errb)
+	if code != ExitOK {
+		t.Fatalf("exit %d, stderr: %s", code, errb.String())
+	}
+	for _, want := range []string{"write calls per run", "completion time per run", "full-jitter", "exponential", "\n20 "} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
 	}
 }
