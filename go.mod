@@ -1,8 +1,11 @@
 module stormglass
 
-go 1.26
+go 1.26.0
 
-require gonum.org/v1/gonum v0.17.0
+require (
+	golang.org/x/time v0.16.0
+	gonum.org/v1/gonum v0.17.0
+)
 
 require (
 	fyne.io/fyne/v2 v2.8.1 // indirect
