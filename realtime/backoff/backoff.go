@@ -84,7 +84,7 @@ func (b *Backoff) Next(reason string) (time.Duration, error) {
 		return 0, fmt.Errorf("backoff: policy %q: %d consecutive failures already retried: %w", p.Name, b.failures, ErrMaxAttempts)
 	}
 	if b.budget != nil {
-		cost, ok := b.budget.take(reason == ReasonTimeout)
+		cost, ok := b.budget.TryRetry(reason == ReasonTimeout)
 		if !ok {
 			b.stats.BudgetRefusals++
 			return 0, fmt.Errorf("backoff: policy %q: a retry costs %d tokens, the budget holds %d: %w", p.Name, cost, b.budget.Tokens(), ErrBudgetExhausted)
@@ -127,7 +127,7 @@ func (b *Backoff) Connected() {
 	b.connected, b.heard = true, false
 	b.connectedAt = b.clk.Now()
 	if b.budget != nil {
-		b.budget.succeeded(b.retryCost)
+		b.budget.Succeeded(b.retryCost)
 		b.retryCost = 0
 	}
 	if b.policy.Reset == ResetOnConnect {

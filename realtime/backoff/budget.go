@@ -95,14 +95,8 @@ func (b *Budget) Stats() BudgetStats {
 // TryRetry takes the tokens one retry costs, reporting the cost and
 // whether the retry may go ahead. Backoff.Next calls it; call it directly
 // to budget retries without a Backoff.
-func (b *Budget) TryRetry(afterTimeout bool) (cost int, ok bool) { return b.take(afterTimeout) }
-
-// Succeeded gives tokens back for a success: retryCost if the success came
-// from a retry that took that much, SuccessRefill when retryCost is 0.
-func (b *Budget) Succeeded(retryCost int) { b.succeeded(retryCost) }
-
-func (b *Budget) take(afterTimeout bool) (int, bool) {
-	cost := b.cfg.RetryCost
+func (b *Budget) TryRetry(afterTimeout bool) (cost int, ok bool) {
+	cost = b.cfg.RetryCost
 	if afterTimeout {
 		cost = b.cfg.TimeoutCost
 	}
@@ -117,7 +111,9 @@ func (b *Budget) take(afterTimeout bool) (int, bool) {
 	return cost, true
 }
 
-func (b *Budget) succeeded(retryCost int) {
+// Succeeded gives tokens back for a success: retryCost if the success came
+// from a retry that took that much, SuccessRefill when retryCost is 0.
+func (b *Budget) Succeeded(retryCost int) {
 	refill := retryCost
 	if refill <= 0 {
 		refill = b.cfg.SuccessRefill

@@ -217,18 +217,14 @@ func (m *Machine) Start(now time.Time) Output {
 // time from NextDeadline comes; the event methods call it first, so that a
 // late timer cannot change how an event is judged.
 func (m *Machine) Advance(now time.Time) Output {
-	now = m.observe(now)
-	var out Output
-	m.advance(&out, now)
+	_, out := m.catchUp(now)
 	return out
 }
 
 // PingWritten reports that the latest ping was written by its deadline.
 // Ignored unless the machine is live and waiting for that report.
 func (m *Machine) PingWritten(now time.Time) Output {
-	now = m.observe(now)
-	var out Output
-	m.advance(&out, now)
+	now, out := m.catchUp(now)
 	if !m.state.live() || !m.writing {
 		m.stats.Ignored++
 		return out
@@ -244,9 +240,7 @@ func (m *Machine) PingWritten(now time.Time) Output {
 // trusted, so a live connection becomes Dead and is closed. Ignored before
 // Start and after Dead.
 func (m *Machine) PingFailed(now time.Time, err error) Output {
-	now = m.observe(now)
-	var out Output
-	m.advance(&out, now)
+	now, out := m.catchUp(now)
 	if !m.state.live() {
 		m.stats.Ignored++
 		return out
@@ -263,9 +257,7 @@ func (m *Machine) PingFailed(now time.Time, err error) Output {
 // brings a Handshaking or Suspect connection to Active. Ignored before
 // Start and after Dead.
 func (m *Machine) PongReceived(now time.Time, seq uint64) Output {
-	now = m.observe(now)
-	var out Output
-	m.advance(&out, now)
+	now, out := m.catchUp(now)
 	if !m.state.live() {
 		m.stats.Ignored++
 		return out
@@ -296,9 +288,7 @@ func (m *Machine) PongReceived(now time.Time, seq uint64) Output {
 // life like a pong (see the package doc for why). Ignored before Start and
 // after Dead.
 func (m *Machine) MessageReceived(now time.Time) Output {
-	now = m.observe(now)
-	var out Output
-	m.advance(&out, now)
+	now, out := m.catchUp(now)
 	if !m.state.live() {
 		m.stats.Ignored++
 		return out
@@ -312,9 +302,7 @@ func (m *Machine) MessageReceived(now time.Time) Output {
 // it, a read failed, or the service is shutting down. Any state but Dead
 // becomes Dead, without asking for a Close; a Closed after Dead is ignored.
 func (m *Machine) Closed(now time.Time, reason string) Output {
-	now = m.observe(now)
-	var out Output
-	m.advance(&out, now)
+	now, out := m.catchUp(now)
 	if m.state == Dead {
 		m.stats.Ignored++
 		return out
@@ -330,6 +318,15 @@ func (m *Machine) observe(now time.Time) time.Time {
 	}
 	m.now = now
 	return now
+}
+
+// catchUp starts every event: it takes the event's time (monotonic) and
+// first handles whatever deadlines fell due before it.
+func (m *Machine) catchUp(now time.Time) (time.Time, Output) {
+	now = m.observe(now)
+	var out Output
+	m.advance(&out, now)
+	return now, out
 }
 
 // advance handles the deadlines due at or before now. The pong timeout

@@ -61,40 +61,37 @@ var setups = []setup{
 		return m, t0.Add(10 * sec), 2
 	}},
 	{"Suspect1", func(t *testing.T) (*Machine, time.Time, uint64) {
-		m := newTestMachine(t, Config{})
-		m.Start(t0)
-		m.PingWritten(t0)
-		m.Advance(t0.Add(5 * sec))
-		m.Advance(t0.Add(10 * sec))
+		m := missedPongs(t, 1)
 		m.PingWritten(t0.Add(10 * sec))
 		mustBe(t, m, Suspect, "one timeout")
 		return m, t0.Add(10 * sec), 2
 	}},
 	{"Suspect2", func(t *testing.T) (*Machine, time.Time, uint64) {
-		m := newTestMachine(t, Config{})
-		m.Start(t0)
-		for i := range 2 {
-			at := t0.Add(time.Duration(i) * 10 * sec)
-			m.PingWritten(at)
-			m.Advance(at.Add(5 * sec))
-			m.Advance(at.Add(10 * sec))
-		}
+		m := missedPongs(t, 2)
 		m.PingWritten(t0.Add(20 * sec))
 		mustBe(t, m, Suspect, "two timeouts")
 		return m, t0.Add(20 * sec), 3
 	}},
 	{"Dead", func(t *testing.T) (*Machine, time.Time, uint64) {
-		m := newTestMachine(t, Config{})
-		m.Start(t0)
-		for i := range 3 {
-			at := t0.Add(time.Duration(i) * 10 * sec)
-			m.PingWritten(at)
-			m.Advance(at.Add(5 * sec))
-			m.Advance(at.Add(10 * sec))
-		}
+		m := missedPongs(t, 3)
 		mustBe(t, m, Dead, "three timeouts")
 		return m, t0.Add(30 * sec), 3
 	}},
+}
+
+// missedPongs starts a default machine at t0 and lets n pings in a row go
+// unanswered: each is written, times out at +5 s, and the next is asked
+// for at +10 s.
+func missedPongs(t *testing.T, n int) *Machine {
+	m := newTestMachine(t, Config{})
+	m.Start(t0)
+	for i := range n {
+		at := t0.Add(time.Duration(i) * 10 * sec)
+		m.PingWritten(at)
+		m.Advance(at.Add(5 * sec))
+		m.Advance(at.Add(10 * sec))
+	}
+	return m
 }
 
 // want is the expected outcome of one event in one state. trans lists the
