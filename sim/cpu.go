@@ -18,6 +18,9 @@ import (
 // dt. A job submitted when V = v with w units of work finishes when V
 // reaches v + w, its tag; only the smallest tag needs a pending event, so
 // each arrival, departure or change of cores costs O(log N).
+//
+// SetCapacity with zero cores is an outage: jobs stay, V stands still and
+// no completion is pending until cores return.
 type CPU struct {
 	k     *Kernel
 	name  string
@@ -45,6 +48,7 @@ type CPUStats struct {
 	ResponseHist *stats.Histogram
 	Jobs         *stats.TimeWeighted // jobs present
 	BusyCores    *stats.TimeWeighted // min(N, cores)
+	Cores        *stats.TimeWeighted // cores provided, the utilisation's denominator
 }
 
 type job struct {
@@ -114,6 +118,7 @@ func NewCPU(k *Kernel, name string, cores, speed float64) *CPU {
 			ResponseHist: stats.NewHistogram(stats.DefaultRelAccuracy),
 			Jobs:         stats.NewTimeWeighted(now, 0),
 			BusyCores:    stats.NewTimeWeighted(now, 0),
+			Cores:        stats.NewTimeWeighted(now, cores),
 		}}
 }
 
@@ -129,6 +134,8 @@ func (c *CPU) Cores() float64 { return c.cores }
 // Speed returns the work done per second by one core.
 func (c *CPU) Speed() float64 { return c.speed }
 
+// rate is dV/dt, the progress of each job. It is 0 in an outage (cores = 0
+// with jobs present) and never divides by zero: n > cores ≥ 0 below.
 func (c *CPU) rate() float64 {
 	n := float64(len(c.jobs))
 	if n <= c.cores {
@@ -151,12 +158,20 @@ func (c *CPU) reschedule() {
 	now := c.k.Now()
 	c.Stats.Jobs.Set(now, float64(len(c.jobs)))
 	c.Stats.BusyCores.Set(now, math.Min(float64(len(c.jobs)), c.cores))
-	if len(c.jobs) == 0 {
+	r := c.rate()
+	if len(c.jobs) == 0 || !(r > 0) {
+		// Nothing to finish, or an outage: nothing progresses, so no
+		// completion is pending until SetCapacity restores cores.
 		return
 	}
-	left := max(0, c.jobs[0].tag-c.attained) / c.rate()
 	// Round up so that at the event the job's work is certainly done.
-	c.next = c.k.After(time.Duration(math.Ceil(left*1e9)), c, 0, 0)
+	left := math.Ceil(max(0, c.jobs[0].tag-c.attained) / r * 1e9)
+	if left >= math.MaxInt64-float64(c.k.Now()) {
+		// A rate so small (a sliver of a core) that the job would end
+		// beyond the last representable instant: it never ends.
+		return
+	}
+	c.next = c.k.After(time.Duration(left), c, 0, 0)
 }
 
 // Submit starts a job needing work units (seconds on one core of speed 1).
@@ -168,13 +183,16 @@ func (c *CPU) Submit(id int64, work float64) {
 }
 
 // SetCapacity changes cores and speed from now on (a redeploy to another
-// hardware tier). Work already done is kept.
+// hardware tier). Work already done is kept. cores = 0 is an outage: jobs
+// stay and are submitted as usual but make no progress until cores return.
+// cores < 0 or NaN, and speed ≤ 0 or NaN, panic.
 func (c *CPU) SetCapacity(cores, speed float64) {
-	if !(cores > 0) || !(speed > 0) {
-		panic("sim: a CPU needs cores > 0 and speed > 0")
+	if !(cores >= 0) || !(speed > 0) {
+		panic("sim: a CPU needs cores ≥ 0 and speed > 0")
 	}
 	c.advance()
 	c.cores, c.speed = cores, speed
+	c.Stats.Cores.Set(c.k.Now(), cores)
 	c.reschedule()
 }
 
@@ -217,9 +235,12 @@ func (c *CPU) ResetStats() {
 	st.ResponseHist.Reset()
 	st.Jobs.Reset(now)
 	st.BusyCores.Reset(now)
+	st.Cores.Reset(now)
 }
 
-// Utilization returns the mean number of busy cores since Stats.Since as a
-// fraction of the current core count; after SetCapacity changed the cores,
-// read Stats.BusyCores for the absolute figure.
-func (c *CPU) Utilization() float64 { return c.Stats.BusyCores.Mean(c.k.Now()) / c.cores }
+// Utilization returns ∫busy cores dt / ∫cores dt since Stats.Since: the
+// fraction of the core time provided that was used, right across changes
+// of capacity and outages. It is 0 if no core time was provided.
+func (c *CPU) Utilization() float64 {
+	return utilization(c.Stats.BusyCores, c.Stats.Cores, c.k.Now())
+}

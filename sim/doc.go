@@ -57,6 +57,12 @@
 // connection pools and concurrency limits. Each keeps its measurements
 // (package stats) and supports warm-up deletion with ResetStats.
 //
+// A scenario can change capacity mid-run (Station.SetServers and
+// SetCapacity, CPU.SetCapacity with zero for an outage) without interrupting
+// or dropping any job already admitted; a Station's and a CPU's utilisation
+// is busy time over capacity time provided, ∫busy dt / ∫servers dt, so it
+// stays right as the capacity varies.
+//
 // # Running and measuring
 //
 // RunUntil, RunEvents, Run and Step advance the kernel; a run can be

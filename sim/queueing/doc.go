@@ -1,7 +1,10 @@
 // Package queueing holds the closed forms of queueing theory that
 // Stormglass checks its simulations against: the Erlang B and C formulas
 // for many-server queues, M/M/c and M/M/c/K in steady state, the
-// Pollaczek–Khinchine formula for M/G/1, and processor sharing.
+// Pollaczek–Khinchine formula for M/G/1, and processor sharing. Jackson
+// solves open Jackson networks: by Jackson's theorem each station behaves as
+// an independent M/M/c queue at the total arrival rate given by the traffic
+// equations λ = γ + Pᵀλ.
 //
 // Notation: λ is the arrival rate, μ the service rate of one server (1/mean
 // service time), c the number of servers, K the most customers present at
