@@ -193,7 +193,9 @@ func formatRate(perSecond float64) string {
 	return formatFloat(perSecond) + "/s"
 }
 
-func isRound(x float64) bool { return math.Abs(x-math.Round(x*1e6)/1e6) < 1e-9*math.Max(1, math.Abs(x)) }
+func isRound(x float64) bool {
+	return math.Abs(x-math.Round(x*1e6)/1e6) < 1e-9*math.Max(1, math.Abs(x))
+}
 
 // ErrSyntax is wrapped by every error about text that is not a value of the
 // expected kind.

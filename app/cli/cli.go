@@ -26,11 +26,21 @@ const (
 // Main runs the command named by args[0] (demo when args is empty) and
 // returns the process exit code.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	cmd := "demo"
+	cmd := "run"
 	if len(args) > 0 {
 		cmd, args = args[0], args[1:]
 	}
 	switch cmd {
+	case "run":
+		return runCmd(ctx, args, stdout, stderr)
+	case "validate":
+		return validateCmd(ctx, args, stdout, stderr)
+	case "scenarios":
+		return scenariosCmd(ctx, args, stdout, stderr)
+	case "knobs":
+		return knobsCmd(ctx, args, stdout, stderr)
+	case "compare":
+		return compareCmd(ctx, args, stdout, stderr)
 	case "demo":
 		return demo(ctx, args, stdout, stderr)
 	case "backoff-study":
@@ -49,13 +59,20 @@ func usage(w io.Writer) {
 	fmt.Fprint(w, `Usage: stormglass [command] [flags]
 
 Commands:
+  run             run a scenario and print its summary (the default command;
+                  with no scenario named, the built-in `+DefaultScenario+`)
+  compare         run two variants of a scenario side by side
+  validate        check scenario files without running them
+  scenarios       list the built-in scenarios
+  knobs           list a scenario's knobs: unit, default, range, help
   demo            simulate an M/M/c queue and compare it with queueing theory
-                  (the default when no command is given)
   backoff-study   rerun the 2015 backoff-and-jitter study with the production
                   backoff code: calls and completion time per policy
   help            show this help
 
-Run 'stormglass demo -h' for the flags of a command.
+SCENARIO is a built-in name (see 'stormglass scenarios') or a YAML file.
+Run 'stormglass run -h' for the flags of a command. Exit codes: 0 success,
+1 the run failed, 2 bad usage or input.
 `)
 }
 

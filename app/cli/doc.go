@@ -1,11 +1,28 @@
 // Package cli is Stormglass's headless face: the commands that run without
-// a display, for scripts, CI and machines with no screen.
+// a display, for scripts, CI and machines with no screen. It is a thin
+// layer over app/runner, the orchestration the desktop app shares.
 //
-// Today it has one command, demo, which checks the simulation kernel
-// against queueing theory in front of the user: it simulates an M/M/c
-// queue (by default the capacity-planning textbook case of 8 servers at
-// 90 % load) with independent replications in parallel and prints each
-// measured mean beside its closed form, with a 95 % confidence interval.
-// The scenario commands (run, validate, compare, ...) arrive with the
-// scenario format.
+//	stormglass run [SCENARIO] [--variant V] [--set knob=value]... [--seed N]
+//	               [--replications R] [--until DURATION]
+//	               [--format table|json|csv] [--out PATH] [--quiet]
+//	stormglass compare SCENARIO --variant A --variant B [same flags]
+//	stormglass validate FILE...
+//	stormglass scenarios
+//	stormglass knobs SCENARIO [--variant V]
+//	stormglass demo | backoff-study
+//
+// SCENARIO is a built-in name or a YAML file; run with none replays the
+// default built-in scenario. Flags may come before or after the scenario.
+// Exit codes: 0 success, 1 the run failed, 2 bad usage or input (a
+// malformed scenario, a knob out of range, an unknown variant, a path that
+// cannot be written). Results go to standard output or, with --out, to a
+// file written whole or not at all, in the format its extension names.
+// A progress bar is drawn on standard error when it is a terminal, for
+// runs longer than a second, unless --quiet.
+//
+// The table shows each metric's mean with its 95 % confidence interval and,
+// when the network has a closed form, the theoretical value and whether it
+// lies inside the interval; then the stations, the objectives' verdicts and
+// the timeline as it happened. compare runs both variants on common random
+// numbers and reports the paired difference of every metric.
 package cli

@@ -1,0 +1,271 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"sync"
+	"time"
+
+	"stormglass/scenarios"
+	"stormglass/sim"
+	"stormglass/sim/stats"
+)
+
+// Options control how a plan runs; none changes its results.
+type Options struct {
+	// Workers is how many replications run at once; 0 means GOMAXPROCS.
+	Workers int
+	// Progress, if set, is called with the fraction of the work done, in
+	// [0, 1], from any goroutine (never two calls at once).
+	Progress func(fraction float64)
+	// ProgressEvery is the wall-time interval between progress calls per
+	// replication; 0 means 100ms.
+	ProgressEvery time.Duration
+}
+
+// heapLimit stops a run that would exhaust the machine with a clear error
+// instead of the operating system's out-of-memory killer.
+const heapLimit = 16 << 30
+
+// Run runs the plan's replications and summarises them.
+func Run(ctx context.Context, plan *scenarios.Plan, opt Options) (*Result, error) {
+	reps := plan.Replications
+	events := make([][]scenarios.Event, reps)
+	series := make([][]scenarios.Series, reps)
+	var theory struct {
+		model  string
+		values map[string]float64
+	}
+	var mu sync.Mutex
+	fractions := make([]float64, reps)
+	report := func(rep int, f float64) {
+		if opt.Progress == nil {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		fractions[rep] = f
+		total := 0.0
+		for _, x := range fractions {
+			total += x
+		}
+		opt.Progress(total / float64(reps))
+	}
+	every := opt.ProgressEvery
+	if every <= 0 {
+		every = 100 * time.Millisecond
+	}
+	steady := !plan.ChangesModel()
+	res, err := sim.Replicate(ctx, plan.Seed, sim.ReplicateOptions{Replications: reps, Workers: opt.Workers},
+		func(ctx context.Context, rep int, s sim.Streams) (map[string]float64, error) {
+			k := sim.NewKernel(sim.Config{Seed: s.Seed(), Limits: sim.Limits{MaxHeapBytes: heapLimit}})
+			w, err := scenarios.Build(k, s, plan)
+			if err != nil {
+				return nil, err
+			}
+			if rep == 0 && steady {
+				if model, values, ok := w.Theory(); ok {
+					theory.model, theory.values = model, values
+				}
+			}
+			w.Start()
+			if plan.Warmup > 0 {
+				k.AtFunc(plan.Warmup, w.ResetStats)
+			}
+			k.OnProgress(every, func(p sim.Progress) { report(rep, p.Fraction()) })
+			if err := k.RunUntil(ctx, plan.Horizon); err != nil {
+				return nil, fmt.Errorf("replication %d: %w", rep, err)
+			}
+			report(rep, 1)
+			events[rep], series[rep] = w.Events(), w.Series()
+			return flatten(w.Measure()), nil
+		})
+	if err != nil {
+		return nil, err
+	}
+	return summarise(plan, res, events[0], meanSeries(series), theory.model, theory.values), nil
+}
+
+// flatten turns a replication's measurements into named scalars: the
+// metric's name for its mean, NAME.p50 and so on for a distribution's.
+func flatten(ms []scenarios.Measured) map[string]float64 {
+	out := make(map[string]float64, len(ms)+8)
+	for _, m := range ms {
+		out[m.Name] = m.Value
+		if m.Distribution {
+			out[m.Name+".min"], out[m.Name+".max"] = m.Min, m.Max
+			out[m.Name+".p50"], out[m.Name+".p95"], out[m.Name+".p99"] = m.P50, m.P95, m.P99
+		}
+	}
+	return out
+}
+
+// meanSeries averages each series point over replications.
+func meanSeries(reps [][]scenarios.Series) []scenarios.Series {
+	if len(reps) == 0 || reps[0] == nil {
+		return nil
+	}
+	out := make([]scenarios.Series, len(reps[0]))
+	for i, s := range reps[0] {
+		vals := make([]float64, len(s.Values))
+		for _, rep := range reps {
+			for j, v := range rep[i].Values {
+				if j < len(vals) {
+					vals[j] += v / float64(len(reps))
+				}
+			}
+		}
+		out[i] = scenarios.Series{Name: s.Name, Unit: s.Unit, Values: vals}
+	}
+	return out
+}
+
+func summarise(plan *scenarios.Plan, res *sim.Replicated, events []scenarios.Event, series []scenarios.Series, model string, theory map[string]float64) *Result {
+	sc := plan.Scenario
+	r := &Result{
+		Scenario:     sc.Meta.Name,
+		Title:        sc.Meta.Title,
+		File:         sc.File,
+		Variant:      plan.Variant,
+		VariantTitle: plan.VariantTitle,
+		Seed:         plan.Seed,
+		Replications: plan.Replications,
+		HorizonS:     plan.Horizon.Seconds(),
+		WarmupS:      plan.Warmup.Seconds(),
+		SampleS:      plan.Sample.Seconds(),
+		Theory:       model,
+		Metrics:      map[string]*Stat{},
+		Stations:     map[string]map[string]*Stat{},
+		runs:         res.Runs,
+	}
+	for _, k := range sc.Knobs.All() {
+		v := plan.Values[k.Name]
+		r.Knobs = append(r.Knobs, KnobResult{Name: k.Name, Value: v.String(), Default: k.Default.String(),
+			Unit: k.UnitText(), Changed: slices.Contains(plan.Changed, k.Name)})
+	}
+	column := func(name string) []float64 {
+		xs := make([]float64, len(res.Runs))
+		for i, run := range res.Runs {
+			xs[i] = run[name]
+		}
+		return xs
+	}
+	stat := func(info scenarios.MetricInfo) *Stat {
+		xs := column(info.Name)
+		s := &Stat{Unit: info.Unit.String(), Mean: mean(xs)}
+		if len(xs) > 1 {
+			sum := stats.Summarize(xs, 0.95)
+			s.CI95 = &[2]float64{sum.Lo, sum.Hi}
+		}
+		if info.Distribution {
+			s.Min = ptr(slices.Min(column(info.Name + ".min")))
+			s.Max = ptr(slices.Max(column(info.Name + ".max")))
+			s.P50, s.P95, s.P99 = ptr(mean(column(info.Name+".p50"))), ptr(mean(column(info.Name+".p95"))), ptr(mean(column(info.Name+".p99")))
+		} else {
+			s.Min, s.Max = ptr(slices.Min(xs)), ptr(slices.Max(xs))
+		}
+		if t, ok := theory[info.Name]; ok {
+			s.Theory = ptr(t)
+		}
+		return s
+	}
+	for _, info := range sc.Metrics() {
+		st := stat(info)
+		r.order = append(r.order, info.Name)
+		if name, field, ok := stationField(info.Name); ok {
+			if r.Stations[name] == nil {
+				r.Stations[name] = map[string]*Stat{}
+				r.stationOrder = append(r.stationOrder, name)
+			}
+			r.Stations[name][field] = st
+			continue
+		}
+		r.Metrics[info.Name] = st
+	}
+	for _, slo := range sc.SLOs {
+		r.SLOs = append(r.SLOs, judge(slo, res.Runs))
+	}
+	for _, e := range events {
+		r.Events = append(r.Events, EventResult{TimeS: e.At.Seconds(), Kind: e.Kind, Text: e.Text})
+	}
+	for _, s := range series {
+		r.Series = append(r.Series, SeriesResult{Name: s.Name, Unit: s.Unit.String(), Values: s.Values})
+	}
+	return r
+}
+
+// stationField splits station.NAME.FIELD.
+func stationField(metric string) (name, field string, ok bool) {
+	rest, ok := cutPrefix(metric, "station.")
+	if !ok {
+		return "", "", false
+	}
+	for i := len(rest) - 1; i >= 0; i-- {
+		if rest[i] == '.' {
+			return rest[:i], rest[i+1:], true
+		}
+	}
+	return "", "", false
+}
+
+func cutPrefix(s, prefix string) (string, bool) {
+	if len(s) >= len(prefix) && s[:len(prefix)] == prefix {
+		return s[len(prefix):], true
+	}
+	return s, false
+}
+
+// judge decides an objective: met or violated when the whole confidence
+// interval is on one side of the bound, uncertain when it straddles it.
+func judge(slo scenarios.SLO, runs []map[string]float64) SLOResult {
+	out := SLOResult{Name: slo.Name, Metric: slo.Metric, Stat: slo.Stat, Min: slo.Min, Max: slo.Max, Unit: slo.Unit.String()}
+	key := slo.Metric
+	if slo.Stat != "mean" {
+		key += "." + slo.Stat
+	}
+	xs := make([]float64, len(runs))
+	for i, run := range runs {
+		xs[i] = run[key]
+	}
+	switch slo.Stat {
+	case "min":
+		out.Value = slices.Min(xs)
+	case "max":
+		out.Value = slices.Max(xs)
+	default:
+		out.Value = mean(xs)
+	}
+	lo, hi := out.Value, out.Value
+	if len(xs) > 1 && slo.Stat != "min" && slo.Stat != "max" {
+		s := stats.Summarize(xs, 0.95)
+		lo, hi = s.Lo, s.Hi
+		out.CI95 = &[2]float64{lo, hi}
+	}
+	inside := func(x float64) bool {
+		return (slo.Min == nil || x >= *slo.Min) && (slo.Max == nil || x <= *slo.Max)
+	}
+	switch {
+	case inside(lo) && inside(hi):
+		out.Verdict = VerdictMet
+	case (slo.Max != nil && lo > *slo.Max) || (slo.Min != nil && hi < *slo.Min):
+		out.Verdict = VerdictViolated
+	default:
+		out.Verdict = VerdictUncertain
+	}
+	return out
+}
+
+func mean(xs []float64) float64 {
+	if len(xs) == 0 {
+		return math.NaN()
+	}
+	s := 0.0
+	for _, x := range xs {
+		s += x
+	}
+	return s / float64(len(xs))
+}
+
+func ptr(x float64) *float64 { return &x }

@@ -1,0 +1,343 @@
+package scenarios
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"stormglass/knob"
+	"stormglass/models/qnet"
+	"stormglass/sim"
+)
+
+// Event is something that happened during a run, for the event log.
+type Event struct {
+	At   time.Duration
+	Kind string // set, fault, recover, deploy, deployed, note
+	Text string
+}
+
+// World is a plan's models wired on one simulation kernel. It applies the
+// timeline as the kernel runs, records what happened, samples time series
+// and reports measurements. Like the kernel, it is driven from one
+// goroutine.
+type World struct {
+	k      *sim.Kernel
+	plan   *Plan
+	net    *qnet.Network
+	values knob.Values
+	events []Event
+
+	// appliers change the model when a knob changes mid-run, per knob.
+	appliers map[string][]func(knob.Value) error
+	// routeOwners lists, per knob, the route lists a change must re-share.
+	outages   map[string]int       // active outages per station
+	slowdowns map[string][]float64 // active slowdown factors per station
+	surges    map[string][]float64 // active surge factors per source
+
+	series  []Series
+	last    qnet.Snapshot
+	started bool
+}
+
+// Series is a metric sampled at the end of each interval of Plan.Sample:
+// point i covers ((i)·Sample, (i+1)·Sample].
+type Series struct {
+	Name   string
+	Unit   MetricUnit
+	Values []float64
+}
+
+// Build wires the plan's models on kernel k, drawing randomness from
+// streams. It fails only if the plan is inconsistent, which Scenario.Plan
+// rules out.
+func Build(k *sim.Kernel, streams sim.Streams, p *Plan) (*World, error) {
+	w := &World{k: k, plan: p, values: p.Values.Clone(), appliers: map[string][]func(knob.Value) error{},
+		outages: map[string]int{}, slowdowns: map[string][]float64{}, surges: map[string][]float64{}}
+	cfg, err := w.config()
+	if err != nil {
+		return nil, err
+	}
+	if w.net, err = qnet.New(k, streams, cfg); err != nil {
+		return nil, fmt.Errorf("%s: %w", p.Scenario.File, err)
+	}
+	w.wireKnobs()
+	return w, nil
+}
+
+func (w *World) config() (qnet.Config, error) {
+	v := w.values
+	var cfg qnet.Config
+	routes := func(rs []RouteSpec) []qnet.Route {
+		out := make([]qnet.Route, len(rs))
+		for i, r := range rs {
+			out[i] = qnet.Route{To: r.To, Rest: r.Rest}
+			if !r.Rest {
+				out[i].P = r.P.Resolve(v).Float()
+			}
+		}
+		return out
+	}
+	for _, net := range w.plan.Scenario.Networks {
+		for _, st := range net.Stations {
+			sc := qnet.StationConfig{
+				Name:    st.Name,
+				Servers: int(st.Servers.Resolve(v).Int()),
+				Service: serviceOf(st.Service, v),
+				Routes:  routes(st.Routes),
+			}
+			if st.Discipline.IsSet() && st.Discipline.Resolve(v).Word() == "ps" {
+				sc.Discipline = qnet.PS
+			}
+			if st.Capacity.IsSet() {
+				sc.Capacity = int(st.Capacity.Resolve(v).Int())
+			}
+			cfg.Stations = append(cfg.Stations, sc)
+		}
+		for _, s := range net.Sinks {
+			cfg.Sinks = append(cfg.Sinks, s.Name)
+		}
+	}
+	for _, src := range w.plan.Scenario.Workload {
+		sc := qnet.SourceConfig{Name: src.Name, Rate: src.Rate.Resolve(v).Float(), Routes: routes(src.Routes)}
+		if src.Process == "deterministic" {
+			sc.Process = qnet.Deterministic
+		}
+		for _, pt := range src.Profile {
+			sc.Profile = append(sc.Profile, qnet.RatePoint{At: pt.At, Rate: pt.Rate.Resolve(v).Float()})
+		}
+		cfg.Sources = append(cfg.Sources, sc)
+	}
+	return cfg, nil
+}
+
+func serviceOf(s ServiceSpec, v knob.Values) qnet.Service {
+	out := qnet.Service{Mean: s.Mean.Resolve(v).Float()}
+	switch s.Distribution {
+	case "exponential":
+		out.Kind = qnet.Exponential
+	case "deterministic":
+		out.Kind = qnet.DeterministicService
+	case "erlang":
+		out.Kind, out.K = qnet.Erlang, int(s.Phases.Resolve(v).Int())
+	case "gamma":
+		out.Kind, out.CV = qnet.Gamma, s.CV.Resolve(v).Float()
+	case "lognormal":
+		out.Kind, out.CV = qnet.LogNormal, s.CV.Resolve(v).Float()
+	case "uniform":
+		out.Kind, out.Spread = qnet.Uniform, s.Spread.Resolve(v).Float()
+	}
+	return out
+}
+
+// wireKnobs records how each live field follows its knob.
+func (w *World) wireKnobs() {
+	on := func(p Param, f func(knob.Value) error) {
+		if p.Knob != "" {
+			w.appliers[p.Knob] = append(w.appliers[p.Knob], f)
+		}
+	}
+	shares := func(rs []RouteSpec, set func([]float64) error) {
+		for _, r := range rs {
+			if r.P.Knob != "" {
+				on(r.P, func(knob.Value) error {
+					ps := make([]float64, len(rs))
+					for i, r := range rs {
+						if !r.Rest {
+							ps[i] = r.P.Resolve(w.values).Float()
+						}
+					}
+					return set(ps)
+				})
+			}
+		}
+	}
+	for _, net := range w.plan.Scenario.Networks {
+		for _, spec := range net.Stations {
+			st := w.net.Station(spec.Name)
+			on(spec.Servers, func(v knob.Value) error { return st.SetServers(int(v.Int())) })
+			on(spec.Capacity, func(v knob.Value) error { return st.SetCapacity(int(v.Int())) })
+			on(spec.Service.Mean, func(v knob.Value) error { return st.SetServiceMean(v.Float()) })
+			shares(spec.Routes, st.SetRouteShares)
+		}
+	}
+	for _, spec := range w.plan.Scenario.Workload {
+		src := w.net.Source(spec.Name)
+		on(spec.Rate, func(v knob.Value) error { return src.SetRate(v.Float()) })
+		shares(spec.Routes, src.SetRouteShares)
+	}
+}
+
+// Start starts the workload, schedules the timeline and the sampling.
+// Call it once, before running the kernel.
+func (w *World) Start() {
+	if w.started {
+		return
+	}
+	w.started = true
+	w.net.Start()
+	for _, e := range w.plan.Timeline {
+		w.k.AtFunc(e.At, func() { w.apply(e) })
+	}
+	w.last = w.net.Snapshot()
+	w.initSeries()
+	w.k.AtFunc(w.plan.Sample, w.sample)
+}
+
+func (w *World) logf(kind, format string, a ...any) {
+	w.events = append(w.events, Event{At: w.k.Now(), Kind: kind, Text: fmt.Sprintf(format, a...)})
+}
+
+// Set changes knobs now, as a timeline set does: the desktop app calls it
+// when a planner turns a knob mid-run. Every value is checked first; on
+// error nothing changes.
+func (w *World) Set(as []Assignment) error {
+	ks := w.plan.Scenario.Knobs
+	for _, a := range as {
+		k, err := ks.Get(a.Knob)
+		if err != nil {
+			return err
+		}
+		if err := k.Check(a.Value); err != nil {
+			return fmt.Errorf("knob %s: %w", a.Knob, err)
+		}
+		for _, u := range w.plan.Scenario.uses[a.Knob] {
+			if !u.live {
+				return fmt.Errorf("knob %s cannot change mid-run: it sets %s", a.Knob, u.field)
+			}
+		}
+	}
+	old := w.values.Clone()
+	var texts []string
+	for _, a := range as {
+		w.values[a.Knob] = a.Value
+		k, _ := ks.Lookup(a.Knob)
+		texts = append(texts, fmt.Sprintf("%s = %s (was %s)", a.Knob, k.Format(a.Value), k.Format(old[a.Knob])))
+	}
+	seen := map[string]bool{}
+	for _, a := range as {
+		if seen[a.Knob] {
+			continue
+		}
+		seen[a.Knob] = true
+		for _, f := range w.appliers[a.Knob] {
+			if err := f(a.Value); err != nil {
+				w.values = old
+				return fmt.Errorf("knob %s: %w", a.Knob, err)
+			}
+		}
+	}
+	w.logf("set", "%s", strings.Join(texts, ", "))
+	return nil
+}
+
+// apply carries out a timeline entry.
+func (w *World) apply(e Entry) {
+	switch {
+	case len(e.Set) > 0:
+		if err := w.Set(e.Set); err != nil {
+			// The plan checked every change; this would be a bug, and the
+			// event log says so rather than hiding it.
+			w.logf("error", "timeline set failed: %v", err)
+		}
+	case e.Fault != nil:
+		w.fault(*e.Fault)
+	case e.Deploy != nil:
+		w.deploy(*e.Deploy)
+	case e.Annotate != "":
+		w.logf("note", "%s", e.Annotate)
+	}
+}
+
+func forText(d time.Duration) string {
+	if d == 0 {
+		return " until the end of the run"
+	}
+	return " for " + knob.DurationValue(d).String()
+}
+
+func (w *World) fault(f Fault) {
+	switch f.Kind {
+	case FaultOutage:
+		st := w.net.Station(f.Target)
+		w.outages[f.Target]++
+		st.SetOutage(true)
+		w.logf("fault", "outage of %s%s", f.Target, forText(f.For))
+		if f.For > 0 {
+			w.k.AfterFunc(f.For, func() {
+				if w.outages[f.Target]--; w.outages[f.Target] == 0 {
+					st.SetOutage(false)
+					w.logf("recover", "%s back up after its outage", f.Target)
+				}
+			})
+		}
+	case FaultSlowdown:
+		st := w.net.Station(f.Target)
+		w.slowdowns[f.Target] = append(w.slowdowns[f.Target], f.Factor)
+		_ = st.SetSlowdown(product(w.slowdowns[f.Target]))
+		w.logf("fault", "%s slowed down ×%g%s", f.Target, f.Factor, forText(f.For))
+		if f.For > 0 {
+			w.k.AfterFunc(f.For, func() {
+				w.slowdowns[f.Target] = removeOne(w.slowdowns[f.Target], f.Factor)
+				_ = st.SetSlowdown(product(w.slowdowns[f.Target]))
+				w.logf("recover", "%s slowdown ×%g over", f.Target, f.Factor)
+			})
+		}
+	case FaultSurge:
+		src := w.net.Source(f.Target)
+		w.surges[f.Target] = append(w.surges[f.Target], f.Factor)
+		_ = src.SetSurge(product(w.surges[f.Target]))
+		w.logf("fault", "%s surges ×%g%s", f.Target, f.Factor, forText(f.For))
+		if f.For > 0 {
+			w.k.AfterFunc(f.For, func() {
+				w.surges[f.Target] = removeOne(w.surges[f.Target], f.Factor)
+				_ = src.SetSurge(product(w.surges[f.Target]))
+				w.logf("recover", "%s surge ×%g over", f.Target, f.Factor)
+			})
+		}
+	}
+}
+
+func product(xs []float64) float64 {
+	p := 1.0
+	for _, x := range xs {
+		p *= x
+	}
+	return p
+}
+
+func removeOne(xs []float64, x float64) []float64 {
+	if i := slices.Index(xs, x); i >= 0 {
+		return slices.Delete(xs, i, i+1)
+	}
+	return xs
+}
+
+func (w *World) deploy(d Deploy) {
+	st := w.net.Station(d.Target)
+	if d.Gap == 0 {
+		_ = st.SetServers(d.Servers)
+		w.logf("deploy", "%s redeployed on %d servers", d.Target, d.Servers)
+		return
+	}
+	w.outages[d.Target]++
+	st.SetOutage(true)
+	w.logf("deploy", "%s redeploying on %d servers: down for %v", d.Target, d.Servers, knob.DurationValue(d.Gap))
+	w.k.AfterFunc(d.Gap, func() {
+		_ = st.SetServers(d.Servers)
+		if w.outages[d.Target]--; w.outages[d.Target] == 0 {
+			st.SetOutage(false)
+		}
+		w.logf("deployed", "%s serving on %d servers", d.Target, d.Servers)
+	})
+}
+
+// ResetStats discards measurements so far (the end of the warm-up).
+func (w *World) ResetStats() { w.net.ResetStats() }
+
+// Events returns what happened so far, in time order.
+func (w *World) Events() []Event { return slices.Clone(w.events) }
+
+// Values returns the knobs' current values.
+func (w *World) Values() knob.Values { return w.values.Clone() }

@@ -1,0 +1,281 @@
+package scenarios
+
+import (
+	"math"
+	"slices"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"stormglass/knob"
+)
+
+// element is a named thing in the scenario that others refer to.
+type element struct {
+	kind string // station, sink, source
+	pos  Pos
+}
+
+// check resolves every reference once all sections are decoded: dangling
+// names, routes that cannot leave, knobs set mid-run that cannot change,
+// and the units of the objectives' bounds.
+func (d *decoder) check(sc *Scenario) {
+	names := map[string]element{}
+	declare := func(name, kind string, pos Pos, field string) {
+		if name == "" {
+			return
+		}
+		if prev, dup := names[name]; dup {
+			d.errorAt(pos, field, "the name %q is already used by the %s at line %d: stations, sinks and sources need distinct names", name, prev.kind, prev.pos.Line)
+			return
+		}
+		names[name] = element{kind, pos}
+	}
+	comps := map[string]Pos{}
+	for ci, net := range sc.Networks {
+		path := index("components", ci)
+		if prev, dup := comps[net.Name]; dup && net.Name != "" {
+			d.errorAt(net.Pos, path+".name", "the component name %q is already used at line %d", net.Name, prev.Line)
+		}
+		comps[net.Name] = net.Pos
+		for si, st := range net.Stations {
+			declare(st.Name, "station", st.Pos, index(path+".stations", si)+".name")
+		}
+		for si, s := range net.Sinks {
+			declare(s.Name, "sink", s.Pos, index(path+".sinks", si))
+		}
+		if len(net.Stations) == 0 && len(d.errs) == 0 {
+			d.errorAt(net.Pos, path+".stations", "expected at least one station")
+		}
+		if len(net.Sinks) == 0 && len(d.errs) == 0 {
+			d.errorAt(net.Pos, path+".sinks", "expected at least one sink")
+		}
+	}
+	for i, src := range sc.Workload {
+		declare(src.Name, "source", src.Pos, index("workload", i)+".name")
+	}
+
+	checkRoutes := func(routes []RouteSpec, path string, fromSource bool) {
+		sum, literal := 0.0, true
+		rest := false
+		for ri, r := range routes {
+			p := index(path+".routes", ri)
+			if len(routes) == 1 && r.Rest {
+				p = path + ".to"
+			}
+			switch el, ok := names[r.To]; {
+			case r.To == "":
+			case !ok && d.dropped:
+				// A component that failed to decode may have held it.
+			case !ok:
+				d.errorAt(r.Pos, p, "no station or sink is named %q%s", r.To, suggest(r.To, sortedKeys(names)))
+			case el.kind == "source":
+				d.errorAt(r.Pos, p, "%q is a source: jobs go to a station or a sink", r.To)
+			case fromSource && el.kind == "sink":
+				d.errorAt(r.Pos, p, "%q is a sink: a source's jobs must visit a station", r.To)
+			}
+			if r.Rest {
+				rest = true
+			} else if r.P.Knob != "" {
+				literal = false
+			} else {
+				sum += r.P.Value.Float()
+			}
+		}
+		if literal && len(routes) > 0 {
+			switch {
+			case sum > 1+1e-9:
+				d.errorAt(routes[0].Pos, path+".routes", "the shares add up to %.6g: expected at most 1", sum)
+			case !rest && math.Abs(sum-1) > 1e-9:
+				d.errorAt(routes[0].Pos, path+".routes", "the shares add up to %.6g: expected 1 (or give one route without p to take the rest)", sum)
+			}
+		}
+	}
+	for ci, net := range sc.Networks {
+		for si, st := range net.Stations {
+			checkRoutes(st.Routes, index(index("components", ci)+".stations", si), false)
+		}
+	}
+	for i, src := range sc.Workload {
+		checkRoutes(src.Routes, index("workload", i), true)
+	}
+	d.checkReachability(sc, names)
+
+	for i := range sc.SLOs {
+		d.checkSLO(sc, &sc.SLOs[i], index("slos", i))
+	}
+
+	for i, k := range sc.Knobs.All() {
+		if len(d.uses[k.Name]) == 0 && !d.refused[k.Name] {
+			d.errorAt(d.knobDecl[k.Name], index("knobs", i)+".name", "knob %s is declared but no field uses it: refer to it as $%s, or remove it", k.Name, k.Name)
+		}
+	}
+
+	ids := map[string]Pos{}
+	d.checkTimeline(sc.Timeline, "timeline", names, ids)
+	variants := map[string]Pos{}
+	for vi, v := range sc.Variants {
+		path := index("variants", vi)
+		if v.Name == BaseVariant {
+			d.errorAt(v.Pos, path+".name", "%q names the scenario as declared: choose another name", BaseVariant)
+		}
+		if prev, dup := variants[v.Name]; dup && v.Name != "" {
+			d.errorAt(v.Pos, path+".name", "variant %q is already declared at line %d", v.Name, prev.Line)
+		}
+		variants[v.Name] = v.Pos
+		for di, id := range v.Drop {
+			if _, ok := ids[id]; !ok && id != "" {
+				d.errorAt(v.dropPos[di], index(path+".drop", di), "the base timeline has no entry with id %q%s", id, suggest(id, sortedKeys(ids)))
+			}
+		}
+		local := make(map[string]Pos, len(ids))
+		for k, p := range ids {
+			if !slices.Contains(v.Drop, k) { // a variant may reuse an id it drops
+				local[k] = p
+			}
+		}
+		d.checkTimeline(v.Timeline, path+".timeline", names, local)
+	}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// checkReachability reports stations from which no sink can be reached:
+// jobs there would circle for ever and the network would fill up.
+func (d *decoder) checkReachability(sc *Scenario, names map[string]element) {
+	next := map[string][]string{}
+	var stations []*StationSpec
+	paths := map[*StationSpec]string{}
+	for ci, net := range sc.Networks {
+		for si, st := range net.Stations {
+			stations = append(stations, st)
+			paths[st] = index(index("components", ci)+".stations", si)
+			for _, r := range st.Routes {
+				if r.Rest || r.P.Knob != "" || r.P.Value.Float() > 0 {
+					next[st.Name] = append(next[st.Name], r.To)
+				}
+			}
+		}
+	}
+	exits := map[string]bool{}
+	for name, el := range names {
+		if el.kind == "sink" {
+			exits[name] = true
+		}
+	}
+	// A route to an unknown name is reported as dangling; counting it as a
+	// way out keeps the stations upstream from being blamed as well.
+	for _, st := range stations {
+		if slices.ContainsFunc(st.Routes, func(r RouteSpec) bool { _, ok := names[r.To]; return !ok }) {
+			exits[st.Name] = true
+		}
+	}
+	// Fixed point: a station exits if any destination exits.
+	for changed := true; changed; {
+		changed = false
+		for _, st := range stations {
+			if exits[st.Name] {
+				continue
+			}
+			if slices.ContainsFunc(next[st.Name], func(n string) bool { return exits[n] }) {
+				exits[st.Name], changed = true, true
+			}
+		}
+	}
+	for _, st := range stations {
+		if !exits[st.Name] && len(st.Routes) > 0 {
+			d.errorAt(st.Pos, paths[st], "no sink can be reached from here: jobs would circle for ever; route a share to a sink")
+		}
+	}
+}
+
+func (d *decoder) checkSLO(sc *Scenario, s *SLO, path string) {
+	if s.Metric == "" {
+		return
+	}
+	m, ok := sc.Metric(s.Metric)
+	if !ok {
+		all := sc.Metrics()
+		names := make([]string, len(all))
+		for i, m := range all {
+			names[i] = m.Name
+		}
+		d.errorf(s.metricNode, path+".metric", "unknown metric %q%s: expected one of %s", s.Metric, suggest(s.Metric, names), strings.Join(names, ", "))
+		return
+	}
+	s.Unit = m.Unit
+	if s.Stat != "mean" && !m.Distribution {
+		d.errorAt(s.Pos, path+".stat", "%s has only a mean: %s is for metrics with a distribution, such as response", s.Metric, s.Stat)
+	}
+	kind := map[MetricUnit]knob.Kind{UnitNumber: knob.Number, UnitSeconds: knob.Duration, UnitPerSecond: knob.Rate}[m.Unit]
+	for i, out := range []**float64{&s.Min, &s.Max} {
+		n := s.boundNodes[i]
+		if n == nil {
+			continue
+		}
+		if v, ok := d.value(n, path+"."+[]string{"min", "max"}[i], kind); ok {
+			x := v.Float()
+			*out = &x
+		}
+	}
+	if s.Min != nil && s.Max != nil && *s.Min > *s.Max {
+		d.errorf(s.boundNodes[1], path+".max", "the bounds leave nothing: max is below min")
+	}
+	s.metricNode, s.boundNodes = nil, [2]*yaml.Node{}
+}
+
+// checkTimeline checks entries' targets and knobs; ids collects the ids
+// seen so far, which must be unique.
+func (d *decoder) checkTimeline(entries []Entry, path string, names map[string]element, ids map[string]Pos) {
+	for i, e := range entries {
+		p := index(path, i)
+		if e.ID != "" {
+			if prev, dup := ids[e.ID]; dup {
+				d.errorAt(e.Pos, p+".id", "the id %q is already used at line %d", e.ID, prev.Line)
+			} else {
+				ids[e.ID] = e.Pos
+			}
+		}
+		for _, a := range e.Set {
+			for _, u := range d.uses[a.Knob] {
+				if !u.live {
+					d.errorAt(a.Pos, p+".set."+a.Knob, "knob %s cannot change mid-run: it sets %s, which is fixed once a run starts (use a variant instead)", a.Knob, u.field)
+					break
+				}
+			}
+		}
+		target, want, field := "", "", ""
+		switch {
+		case e.Fault != nil && (e.Fault.Kind == FaultOutage || e.Fault.Kind == FaultSlowdown):
+			target, want, field = e.Fault.Target, "station", ".fault.target"
+		case e.Fault != nil && e.Fault.Kind == FaultSurge:
+			target, want, field = e.Fault.Target, "source", ".fault.target"
+		case e.Deploy != nil:
+			target, want, field = e.Deploy.Target, "station", ".deploy.target"
+		}
+		if target == "" {
+			continue
+		}
+		var candidates []string
+		for name, el := range names {
+			if el.kind == want {
+				candidates = append(candidates, name)
+			}
+		}
+		slices.Sort(candidates)
+		switch el, ok := names[target]; {
+		case !ok && d.dropped:
+		case !ok:
+			d.errorAt(e.Pos, p+field, "no %s is named %q%s: expected one of %s", want, target, suggest(target, candidates), strings.Join(candidates, ", "))
+		case el.kind != want:
+			d.errorAt(e.Pos, p+field, "%q is a %s, but this targets a %s: expected one of %s", target, el.kind, want, strings.Join(candidates, ", "))
+		}
+	}
+}

@@ -1,0 +1,127 @@
+// Package scenarios reads, checks and builds Stormglass scenarios: YAML
+// files that describe a system, its workload, an incident's timeline and
+// its fixes.
+//
+// # The format (stormglass/v1)
+//
+// A scenario is one YAML document:
+//
+//	apiVersion: stormglass/v1
+//	kind: Scenario
+//	metadata:       name (lower-case, digits, - and _), title, description, source
+//	run:            horizon (default 1h), warmup (0), sample (series interval,
+//	                default about horizon/500 on a round step), replications (10),
+//	                seed (1)
+//	knobs:          the scenario's tunable parameters (below)
+//	components:     the system: today, queueing networks
+//	workload:       the sources of jobs
+//	slos:           objectives a run is judged against
+//	timeline:       what happens when: knob changes, faults, deploys, notes
+//	variants:       named overlays on the base, e.g. incident and remediated
+//
+// The JSON Schema stormglass-v1.schema.json, shipped beside this package,
+// lets editors validate and complete files (add the comment
+// "# yaml-language-server: $schema=stormglass-v1.schema.json" for editors
+// using the YAML language server). The loader is stricter than the schema:
+// it also checks references, ranges against knobs and routing sums.
+//
+// # Values and knobs
+//
+// Durations and rates carry units: 300s, 5m, 1h30m, 250ms; 5000/s, 30/min.
+// A bare number for either is refused rather than guessed. Numbers accept
+// digit separators (100_000).
+//
+// A knob is declared once (package knob): name, type (number, integer,
+// duration, rate, bool, choice), unit (numbers and integers), default,
+// min and max (numeric kinds), choices (choice) and one line of help.
+// Any field marked "knob" below takes either a literal or a reference
+// $name to a knob of the same type; the knob's whole range must be valid
+// for the field, so no value a planner can set breaks the model. A knob
+// that no field reads is an error. Fields marked "live" may change
+// mid-run: a timeline may set the knobs they read.
+//
+// # Queueing networks
+//
+// A component of kind queueing-network has stations and sinks:
+//
+//	components:
+//	  - name: shop
+//	    kind: queueing-network
+//	    stations:
+//	      - name: web
+//	        discipline: fcfs          # or ps (processor sharing); knob
+//	        servers: 4                # ≥ 1; knob, live
+//	        capacity: 50              # most jobs present, 0 = unlimited; knob, live
+//	        service:
+//	          distribution: exponential   # deterministic, erlang (phases),
+//	          mean: 100ms                 # gamma and lognormal (cv), uniform (spread)
+//	        routes:                   # or to: NAME for a single destination
+//	          - {to: db, p: 0.3}      # p: knob, live
+//	          - {to: done}            # at most one route without p: the rest
+//	    sinks: [done]
+//
+// Every service law is a scale family (a draw is the mean times a
+// unit-mean variate), so changing the mean mid-run keeps its shape. The
+// workload's sources feed stations:
+//
+//	workload:
+//	  - name: users
+//	    process: poisson              # or deterministic
+//	    rate: 40/s                    # knob, live
+//	    profile:                      # optional: the base rate from a time on
+//	      - {at: 1h, rate: 60/s}
+//	    to: web                       # or routes
+//
+// Together these express M/M/c, M/D/1, M/M/c/K, tandem lines and Jackson
+// networks with feedback; where a closed form exists the run reports it
+// beside the simulation.
+//
+// # Objectives, timeline and variants
+//
+//	slos:
+//	  - {name: p99 under 2s, metric: response, stat: p99, max: 2s}
+//	timeline:
+//	  - {at: 30m, id: surge, set: {arrival_rate: 60/s}}
+//	  - {at: 45m, fault: {kind: outage, target: db, for: 5m}}
+//	  - {at: 50m, fault: {kind: slowdown, target: web, factor: 3, for: 10m}}
+//	  - {at: 55m, fault: {kind: surge, target: users, factor: 2, for: 1m}}
+//	  - {at: 1h, deploy: {target: web, servers: 8, gap: 30s}}
+//	  - {at: 1h, annotate: "Capacity doubled"}
+//	variants:
+//	  - name: remediated
+//	    title: With the fix
+//	    set: {arrival_rate: 30/s}
+//	    drop: [surge]                 # timeline ids removed from the base
+//	    timeline: [...]               # entries added
+//
+// A metric is one of arrival_rate, throughput, response (with p50, p95,
+// p99, min, max), in_system, blocked_fraction, or station.NAME.FIELD with
+// FIELD among arrival_rate, throughput, utilization, wait_mean,
+// response_mean, response_p99, queue_mean, system_mean, blocked_fraction.
+// An objective's bound is written in its metric's unit.
+//
+// The variant "base" is the scenario as declared; a run without a variant
+// takes the first declared variant, or the base. Knob values apply in
+// order: default, the variant's set, the run's overrides (--set); a
+// timeline set then changes them at its time.
+//
+// # Loading
+//
+// Load and LoadFile are strict: unknown fields, wrong types, values out of
+// range, dangling references and duplicate keys are errors naming the
+// file, line, column and field and saying what was expected, all reported
+// together in a *LoadError. Files are capped at MaxFileSize; alias bombs
+// are stopped by a cap on the values a document may expand to; a second
+// YAML document in a file is an error. Nothing in the loader panics on any
+// input (it is fuzzed).
+//
+// Built-in scenarios are embedded in the binary (Builtin, Builtins); Open
+// takes either a built-in name or a path, and both load the same way.
+//
+// # From a file to a run
+//
+// Scenario.Plan applies a variant, knob overrides and run settings, and
+// checks what only values can tell (routing shares under every timeline
+// change). Build wires a Plan's models on a simulation kernel as a World,
+// which applies the timeline as it runs and records what happened.
+package scenarios

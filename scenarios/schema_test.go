@@ -1,0 +1,767 @@
+package scenarios
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"gopkg.in/yaml.v3"
+
+	"stormglass/knob"
+)
+
+// The JSON Schema shipped beside this package lets editors validate and
+// complete scenario files. These tests keep it in step with the loader,
+// which stays the source of truth: every file the loader accepts must
+// pass the schema, and the mistakes a schema can see must be refused by
+// both.
+
+const (
+	schemaPath = "stormglass-v1.schema.json"
+	schemaID   = "https://stormglass.dev/schemas/stormglass-v1.schema.json"
+	schemaBase = "testdata/schema/base.yaml"
+)
+
+// compileSchema reads and compiles the schema; the compiler checks it
+// against the draft 2020-12 meta-schema.
+func compileSchema(t *testing.T) *jsonschema.Schema {
+	t.Helper()
+	data, err := os.ReadFile(schemaPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
+	if err != nil {
+		t.Fatalf("%s is not valid JSON: %v", schemaPath, err)
+	}
+	c := jsonschema.NewCompiler()
+	if err := c.AddResource(schemaID, doc); err != nil {
+		t.Fatalf("%s: %v", schemaPath, err)
+	}
+	sch, err := c.Compile(schemaID)
+	if err != nil {
+		t.Fatalf("%s does not compile: %v", schemaPath, err)
+	}
+	return sch
+}
+
+// schemaJSON returns the schema as plain JSON values.
+func schemaJSON(t *testing.T) map[string]any {
+	t.Helper()
+	data, err := os.ReadFile(schemaPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatalf("%s is not valid JSON: %v", schemaPath, err)
+	}
+	return doc
+}
+
+// schemaInstance decodes YAML as an editor's YAML language server does and
+// turns it into the JSON value the schema validates: mappings with string
+// keys, lists, strings, numbers, booleans and null.
+func schemaInstance(data []byte) (any, error) {
+	var v any
+	if err := yaml.Unmarshal(data, &v); err != nil {
+		return nil, err
+	}
+	v, err := schemaJSONValue(v)
+	if err != nil {
+		return nil, err
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return jsonschema.UnmarshalJSON(bytes.NewReader(b))
+}
+
+func schemaJSONValue(v any) (any, error) {
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			c, err := schemaJSONValue(e)
+			if err != nil {
+				return nil, err
+			}
+			out[k] = c
+		}
+		return out, nil
+	case map[any]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			c, err := schemaJSONValue(e)
+			if err != nil {
+				return nil, err
+			}
+			out[fmt.Sprint(k)] = c
+		}
+		return out, nil
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			c, err := schemaJSONValue(e)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = c
+		}
+		return out, nil
+	}
+	return v, nil
+}
+
+// schemaValidate checks YAML text against the schema.
+func schemaValidate(sch *jsonschema.Schema, data []byte) error {
+	inst, err := schemaInstance(data)
+	if err != nil {
+		return fmt.Errorf("not YAML the schema can see: %w", err)
+	}
+	return sch.Validate(inst)
+}
+
+// schemaErrorAt reports whether the schema's error tree holds an error at the
+// instance location loc (a JSON pointer such as /components/0/stations/1).
+func schemaErrorAt(err error, loc string) bool {
+	var ve *jsonschema.ValidationError
+	if !errors.As(err, &ve) {
+		return false
+	}
+	var walk func(e *jsonschema.ValidationError) bool
+	walk = func(e *jsonschema.ValidationError) bool {
+		if schemaPointer(e.InstanceLocation) == loc {
+			return true
+		}
+		return slices.ContainsFunc(e.Causes, walk)
+	}
+	return walk(ve)
+}
+
+func schemaPointer(tokens []string) string {
+	var b strings.Builder
+	for _, t := range tokens {
+		b.WriteString("/" + strings.NewReplacer("~", "~0", "/", "~1").Replace(t))
+	}
+	return b.String()
+}
+
+func schemaReadBase(t *testing.T) string {
+	t.Helper()
+	data, err := os.ReadFile(schemaBase)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
+
+// TestSchemaIsValidJSONAndCompiles checks the file itself: valid JSON, a
+// draft 2020-12 schema that compiles, with the parts editors rely on.
+func TestSchemaIsValidJSONAndCompiles(t *testing.T) {
+	data, err := os.ReadFile(schemaPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !json.Valid(data) {
+		t.Fatalf("%s is not valid JSON", schemaPath)
+	}
+	compileSchema(t)
+	doc := schemaJSON(t)
+	for key, want := range map[string]string{
+		"$schema": "https://json-schema.org/draft/2020-12/schema",
+		"$id":     schemaID,
+	} {
+		if doc[key] != want {
+			t.Errorf("%s = %v, want %s", key, doc[key], want)
+		}
+	}
+	for _, key := range []string{"title", "description"} {
+		if s, _ := doc[key].(string); strings.TrimSpace(s) == "" {
+			t.Errorf("the schema has no %s", key)
+		}
+	}
+	defs, _ := doc["$defs"].(map[string]any)
+	for _, name := range []string{"duration", "rate", "knobRef", "station", "source", "route", "service", "entry", "fault", "deploy", "variant", "knob", "slo"} {
+		if _, ok := defs[name]; !ok {
+			t.Errorf("$defs has no %s", name)
+		}
+	}
+	// Editors show descriptions as hover help and complete property names:
+	// every declared property needs a description, and every object must
+	// refuse unknown fields as the loader does.
+	props := map[string]bool{}
+	var declared func(path string, s map[string]any)
+	declared = func(path string, s map[string]any) {
+		if ps, ok := s["properties"].(map[string]any); ok {
+			if s["additionalProperties"] != false {
+				t.Errorf("%s: declares properties without additionalProperties: false", path)
+			}
+			for name, p := range ps {
+				props[name] = true
+				sub, ok := p.(map[string]any)
+				if !ok {
+					t.Errorf("%s/properties/%s: expected a schema object", path, name)
+					continue
+				}
+				if d, _ := sub["description"].(string); strings.TrimSpace(d) == "" {
+					t.Errorf("%s/properties/%s: no description", path, name)
+				}
+				declared(path+"/properties/"+name, sub)
+			}
+		} else if s["type"] == "object" && s["additionalProperties"] == nil {
+			t.Errorf("%s: an object schema without additionalProperties", path)
+		}
+		for _, kw := range []string{"items", "additionalProperties"} {
+			if sub, ok := s[kw].(map[string]any); ok {
+				declared(path+"/"+kw, sub)
+			}
+		}
+		for _, kw := range []string{"anyOf", "oneOf", "allOf"} {
+			subs, _ := s[kw].([]any)
+			for i, sub := range subs {
+				if m, ok := sub.(map[string]any); ok {
+					declared(path+"/"+kw+"/"+strconv.Itoa(i), m)
+				}
+			}
+		}
+	}
+	declared("#", doc)
+	for name, d := range defs {
+		m, _ := d.(map[string]any)
+		if s, _ := m["description"].(string); strings.TrimSpace(s) == "" {
+			t.Errorf("#/$defs/%s: no description", name)
+		}
+		declared("#/$defs/"+name, m)
+	}
+	// A required name, anywhere (if/then included), must be a declared
+	// property: a typo there would silently require nothing.
+	var required func(path string, v any)
+	required = func(path string, v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			if req, ok := x["required"].([]any); ok {
+				for _, r := range req {
+					if !props[r.(string)] {
+						t.Errorf("%s/required: %q is not a declared property", path, r)
+					}
+				}
+			}
+			for k, e := range x {
+				if k != "examples" && k != "default" && k != "const" && k != "enum" {
+					required(path+"/"+k, e)
+				}
+			}
+		case []any:
+			for i, e := range x {
+				required(path+"/"+strconv.Itoa(i), e)
+			}
+		}
+	}
+	required("#", doc)
+}
+
+// TestSchemaAcceptsBuiltins validates every built-in scenario, as embedded
+// in the binary, against the schema.
+func TestSchemaAcceptsBuiltins(t *testing.T) {
+	sch := compileSchema(t)
+	names := BuiltinNames()
+	if len(names) == 0 {
+		t.Fatal("no built-in scenarios")
+	}
+	for _, name := range names {
+		data, err := builtinFS.ReadFile("builtin/" + name + ".yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := schemaValidate(sch, data); err != nil {
+			t.Errorf("builtin %s: the schema refuses it:\n%v", name, err)
+		}
+	}
+}
+
+// TestSchemaAcceptsWhatTheLoaderAccepts checks the test base, which uses
+// every section, distribution, fault and value syntax, with both.
+func TestSchemaAcceptsWhatTheLoaderAccepts(t *testing.T) {
+	sch := compileSchema(t)
+	base := schemaReadBase(t)
+	if _, err := Load(schemaBase, []byte(base)); err != nil {
+		t.Fatalf("the loader refuses the base document:\n%v", err)
+	}
+	if err := schemaValidate(sch, []byte(base)); err != nil {
+		t.Fatalf("the schema refuses the base document:\n%v", err)
+	}
+}
+
+// schemaEdit turns the valid base document into another.
+type schemaEdit func(t *testing.T, doc string) string
+
+// schemaReplace replaces text that must occur exactly once in the base, so an
+// an edit cannot silently miss or hit the wrong place.
+func schemaReplace(old, new string) schemaEdit {
+	return func(t *testing.T, doc string) string {
+		t.Helper()
+		if n := strings.Count(doc, old); n != 1 {
+			t.Fatalf("the base document holds %q %d times, want exactly once", old, n)
+		}
+		return strings.Replace(doc, old, new, 1)
+	}
+}
+
+func schemaAppend(s string) schemaEdit {
+	return func(t *testing.T, doc string) string { return doc + s }
+}
+
+// TestSchemaAcceptsVariationsTheLoaderAccepts edits the base in ways the
+// loader accepts, some of them unusual: the schema must accept each.
+func TestSchemaAcceptsVariationsTheLoaderAccepts(t *testing.T) {
+	sch := compileSchema(t)
+	base := schemaReadBase(t)
+	cases := []struct {
+		name string
+		edit schemaEdit
+	}{
+		{"number as a title", schemaReplace("title: With the fix", "title: 2024")},
+		{"bool as a note", schemaReplace(`annotate: "Capacity doubled"`, "annotate: true")},
+		{"bare 0 duration", schemaReplace("warmup: 10m", "warmup: 0")},
+		{"bare 0 gap", schemaReplace("gap: 30s", "gap: 0")},
+		{"days in a duration", schemaReplace("horizon: 2h", "horizon: 1d12h")},
+		{"fraction without a leading digit", schemaReplace("mean: 5ms", "mean: .5s")},
+		{"micro sign", schemaReplace("mean: 250ms", "mean: 500µs")},
+		{"quoted duration", schemaReplace("mean: 100ms", `mean: "100ms"`)},
+		{"quoted rate", schemaReplace("rate: 30/min", `rate: "30/min"`)},
+		{"spaces in a rate", schemaReplace("rate: 30/min", "rate: 30 / min")},
+		{"rate with a multiplier", schemaReplace("rate: 30/min", "rate: 0.5M/d")},
+		{"digit separators", schemaReplace("replications: 5", "replications: 1_000")},
+		{"share of 0 and 1", schemaReplace("{to: printer, p: 0.1}\n          - {to: archive, p: 0.9}", "{to: printer, p: 0}\n          - {to: archive, p: 1}")},
+		{"whole-number bound", schemaReplace("max: 0.9}", "max: 1}")},
+		{"zero time bound", schemaReplace("stat: p99, max: 2s}", "stat: p99, max: 0}")},
+		{"explicit mean", schemaReplace("metric: station.db.utilization,", "metric: station.db.utilization, stat: mean,")},
+		{"processor sharing", schemaReplace("discipline: fcfs", "discipline: ps")},
+		{"literal block description", schemaReplace("  description: A valid scenario touching every part of the format.\n", "  description: |\n    Two lines\n    of text.\n")},
+		{"aliases", schemaReplace("service: {distribution: exponential, mean: 250ms}", "service: &svc {distribution: exponential, mean: 250ms}\n        to: archive\n      - name: mailer2\n        servers: 1\n        service: *svc")},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			doc := c.edit(t, base)
+			if _, err := Load("variation.yaml", []byte(doc)); err != nil {
+				t.Fatalf("the loader refuses it (fix the test):\n%v", err)
+			}
+			if err := schemaValidate(sch, []byte(doc)); err != nil {
+				t.Errorf("the schema refuses what the loader accepts:\n%v", err)
+			}
+		})
+	}
+}
+
+// TestSchemaAndLoaderRefuseTheSameMistakes breaks the base document one way
+// at a time; the loader must refuse each copy for the reason given (want,
+// a part of its message), and the schema must refuse it with an error at
+// the place given (at, a JSON pointer into the document).
+func TestSchemaAndLoaderRefuseTheSameMistakes(t *testing.T) {
+	sch := compileSchema(t)
+	base := schemaReadBase(t)
+	cases := []struct {
+		name string
+		edit schemaEdit
+		want string // part of the loader's message
+		at   string // where the schema reports an error
+	}{
+		// Unknown fields.
+		{"unknown top-level field", schemaAppend("extras: 1\n"), `unknown field "extras"`, ""},
+		{"unknown field in a station", schemaReplace("      - name: db\n        servers: 2\n", "      - name: db\n        servers: 2\n        replicas: 3\n"), `unknown field "replicas"`, "/components/0/stations/1"},
+		{"unknown field in a route", schemaReplace("{to: cache, p: 0.2}", "{to: cache, p: 0.2, weight: 1}"), `unknown field "weight"`, "/components/0/stations/0/routes/1"},
+
+		// Enums.
+		{"unknown distribution", schemaReplace("distribution: gamma", "distribution: gama"), `unknown distribution "gama"`, "/components/0/stations/1/service/distribution"},
+		{"unknown discipline", schemaReplace("discipline: fcfs", "discipline: lifo"), `unknown value "lifo"`, "/components/0/stations/2/discipline"},
+		{"unknown arrival process", schemaReplace("process: deterministic", "process: bursty"), `unknown arrival process "bursty"`, "/workload/1/process"},
+		{"unknown fault kind", schemaReplace("kind: outage", "kind: crash"), `unknown fault "crash"`, "/timeline/1/fault/kind"},
+		{"unknown statistic", schemaReplace("stat: p99", "stat: p90"), `unknown statistic "p90"`, "/slos/0/stat"},
+		{"unknown knob type", schemaReplace("type: rate", "type: float"), `"float": expected one of number, integer`, "/knobs/0/type"},
+		{"unknown component kind", schemaReplace("  - name: backoffice\n    kind: queueing-network", "  - name: backoffice\n    kind: queue-network"), `unknown component kind "queue-network"`, "/components/1/kind"},
+		{"wrong apiVersion", schemaReplace("apiVersion: stormglass/v1", "apiVersion: stormglass/v2"), "unsupported version", "/apiVersion"},
+		{"wrong document kind", schemaReplace("kind: Scenario", "kind: Scenarios"), `unknown kind "Scenarios"`, "/kind"},
+
+		// Value syntax.
+		{"duration without a unit", schemaReplace("mean: 100ms", "mean: 300"), `"300": expected a duration with a unit`, "/components/0/stations/0/service/mean"},
+		{"duration in words", schemaReplace("horizon: 2h", "horizon: 2 hours"), "expected a duration with a unit", "/run/horizon"},
+		{"rate without a unit", schemaReplace("rate: 30/min", "rate: 30"), `"30": expected a rate with a unit of time`, "/workload/1/rate"},
+		{"rate per ambiguous m", schemaReplace("rate: 1.2k/h", "rate: 1.2k/m"), "expected a rate with a unit of time", "/workload/2/rate"},
+		{"quoted integer", schemaReplace("      - name: db\n        servers: 2\n", "      - name: db\n        servers: \"2\"\n"), "remove the quotes", "/components/0/stations/1/servers"},
+		{"malformed knob reference", schemaReplace("servers: $web_servers", "servers: $Web_Servers"), `"Web_Servers"`, "/components/0/stations/0/servers"},
+		{"scenario name with capitals", schemaReplace("name: schema-base", "name: Schema-Base"), "is not a valid name", "/metadata/name"},
+		{"blank title", schemaReplace("title: Schema test base", `title: " "`), "expected a non-empty string", "/metadata/title"},
+		{"drop id that is not a name", schemaReplace("drop: [surge]", "drop: [Surge]"), "is not a valid name", "/variants/0/drop/0"},
+
+		// Ranges the schema can see.
+		{"zero service mean", schemaReplace("mean: 5ms", "mean: 0s"), "out of range", "/components/0/stations/2/service/mean"},
+		{"share above 1", schemaReplace("{to: cache, p: 0.2}", "{to: cache, p: 1.5}"), "out of range", "/components/0/stations/0/routes/1/p"},
+		{"negative capacity", schemaReplace("capacity: 0", "capacity: -1"), "out of range", "/components/1/stations/0/capacity"},
+		{"no replications", schemaReplace("replications: 5", "replications: 0"), "out of range", "/run/replications"},
+		{"fault lasting no time", schemaReplace("factor: 2, for: 1m", "factor: 2, for: 0s"), "out of range", "/timeline/3/fault/for"},
+		{"deploy to no servers", schemaReplace("servers: 8, gap: 30s", "servers: 0, gap: 30s"), "out of range", "/timeline/4/deploy/servers"},
+		{"zero factor", schemaReplace("factor: 3", "factor: 0"), "out of range", "/timeline/2/fault/factor"},
+
+		// Shape: one of, exactly one of, required together.
+		{"entry with two actions", schemaReplace(`{at: 1h, annotate: "Capacity doubled"}`, `{at: 1h, annotate: "Capacity doubled", set: {arrival_rate: 50/s}}`), "expected exactly one action (set, fault, deploy, annotate), got annotate and set", "/timeline/5"},
+		{"entry with no action", schemaReplace(`{at: 1h, annotate: "Capacity doubled"}`, `{at: 1h}`), "expected exactly one action (set, fault, deploy, annotate), got none", "/timeline/5"},
+		{"entry without a time", schemaReplace("{at: 45m, fault:", "{fault:"), `missing required field "at"`, "/timeline/1"},
+		{"station with both to and routes", schemaReplace("cv: 1.5}\n        to: done\n", "cv: 1.5}\n        to: done\n        routes: [{to: done}]\n"), "give either to (one destination) or routes (shares), not both", "/components/0/stations/1"},
+		{"station with neither to nor routes", schemaReplace("mean: 250ms}\n        to: archive\n", "mean: 250ms}\n"), "missing where jobs go next", "/components/1/stations/2"},
+		{"source with both to and routes", schemaReplace("rate: 1.2k/h\n", "rate: 1.2k/h\n    to: worker\n"), "not both", "/workload/2"},
+		{"two routes without p", schemaReplace("{to: db, p: 0.5}", "{to: db}"), "a second route without p", "/workload/1/routes"},
+		{"empty routes", schemaReplace("routes:\n          - {to: printer, p: 0.1}\n          - {to: archive, p: 0.9}", "routes: []"), "expected at least one route", "/components/1/stations/1/routes"},
+		{"sinks not a list", schemaReplace("sinks: [archive]", "sinks: archive"), "expected a list of sink names", "/components/1/sinks"},
+		{"sink listed twice", schemaReplace("sinks: [archive]", "sinks: [archive, archive]"), `the name "archive" is already used`, "/components/1/sinks"},
+
+		// Service laws.
+		{"erlang without phases", schemaReplace("          phases: 2\n", ""), `missing required field "phases" for the erlang distribution`, "/components/0/stations/0/service"},
+		{"gamma with phases", schemaReplace("cv: 1.5}", "cv: 1.5, phases: 2}"), "the gamma distribution takes no phases", "/components/0/stations/1/service/phases"},
+		{"exponential with spread", schemaReplace("{distribution: exponential, mean: 250ms}", "{distribution: exponential, mean: 250ms, spread: 0.1}"), "exponential distribution takes no spread", "/components/1/stations/2/service/spread"},
+		{"lognormal without cv", schemaReplace("{distribution: lognormal, mean: 2s, cv: 0.8}", "{distribution: lognormal, mean: 2s}"), `missing required field "cv" for the lognormal distribution`, "/components/1/stations/0/service"},
+
+		// Faults.
+		{"outage with a factor", schemaReplace("{kind: outage, target: db, for: 5m}", "{kind: outage, target: db, for: 5m, factor: 2}"), "an outage takes no factor", "/timeline/1/fault/factor"},
+		{"slowdown without a factor", schemaReplace("{kind: slowdown, target: web, factor: 3, for: 10m}", "{kind: slowdown, target: web, for: 10m}"), `missing required field "factor" for a slowdown`, "/timeline/2/fault"},
+
+		// Knob declarations.
+		{"duration knob with default 5", schemaReplace("default: 20ms", "default: 5"), `"5": expected a duration with a unit`, "/knobs/2/default"},
+		{"rate knob with a duration max", schemaReplace("    max: 100/s\n", "    max: 100s\n"), "expected a rate with a unit of time", "/knobs/0/max"},
+		{"integer knob with a fraction", schemaReplace("    default: 4\n", "    default: 4.5\n"), "expected a whole number", "/knobs/1/default"},
+		{"number knob with a bool default", schemaReplace("    default: 0.3\n", "    default: true\n"), "expected a number", "/knobs/3/default"},
+		{"choice knob without choices", schemaReplace("    choices: [fcfs, ps]\n", ""), `missing required field "choices"`, "/knobs/4"},
+		{"choice knob with a range", schemaReplace("    default: ps\n", "    default: ps\n    min: fcfs\n"), "a choice knob has no range", "/knobs/4/min"},
+		{"duration knob with a unit", schemaReplace("    default: 20ms\n", "    unit: seconds\n    default: 20ms\n"), "only number and integer knobs take a unit", "/knobs/2/unit"},
+		{"knob name with capitals", schemaReplace("  - name: web_servers\n", "  - name: Web_Servers\n"), "is not a valid knob name", "/knobs/1/name"},
+		{"knob without help", schemaReplace("    help: Servers at the web tier.\n", ""), `missing required field "help"`, "/knobs/1"},
+
+		// Metadata, objectives, variants.
+		{"missing metadata.title", schemaReplace("  title: Schema test base\n", ""), `missing required field "title"`, "/metadata"},
+		{"objective without a bound", schemaReplace("{name: throughput kept, metric: throughput, min: 35/s}", "{name: throughput kept, metric: throughput}"), "an objective needs a bound", "/slos/2"},
+		{"percentile of a metric without a distribution", schemaReplace("metric: station.db.utilization, max: 0.9", "metric: station.db.utilization, stat: p99, max: 0.9"), "has only a mean", "/slos/1/metric"},
+		{"unknown station metric", schemaReplace("station.db.utilization", "station.db.utilisation"), `unknown metric "station.db.utilisation"`, "/slos/1/metric"},
+		{"rate bound on a time metric", schemaReplace("max: 2s}", "max: 2/s}"), "expected a duration with a unit", "/slos/0/max"},
+		{"variant without name", schemaReplace("  - name: remediated\n    title: With the fix\n", "  - title: With the fix\n"), `missing required field "name"`, "/variants/0"},
+		{"variant named base", schemaReplace("  - name: remediated\n", "  - name: base\n"), "names the scenario as declared", "/variants/0/name"},
+		{"variant setting nothing", schemaReplace("set: {web_servers: 8}", "set: {}"), "expected at least one knob: value", "/variants/0/set"},
+		{"profile point without a rate", schemaReplace("{at: 1h, rate: 50/s}", "{at: 1h}"), `missing required field "rate"`, "/workload/0/profile/0"},
+	}
+	if len(cases) < 12 {
+		t.Fatalf("only %d cases", len(cases))
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			doc := c.edit(t, base)
+			_, lerr := Load("broken.yaml", []byte(doc))
+			switch {
+			case lerr == nil:
+				t.Errorf("the loader accepts it")
+			case !strings.Contains(lerr.Error(), c.want):
+				t.Errorf("the loader refuses it, but not for the expected reason %q:\n%v", c.want, lerr)
+			}
+			serr := schemaValidate(sch, []byte(doc))
+			switch {
+			case serr == nil:
+				t.Errorf("the schema accepts it (the loader says: %v)", lerr)
+			case !schemaErrorAt(serr, c.at):
+				t.Errorf("the schema refuses it, but reports nothing at %q:\n%v", c.at, serr)
+			}
+		})
+	}
+}
+
+// schemaMapping is a mapping of a YAML tree and its JSON pointer.
+type schemaMapping struct {
+	node *yaml.Node
+	path string
+}
+
+// schemaMappings lists every mapping in a YAML tree with its JSON pointer.
+func schemaMappings(n *yaml.Node, path string, out *[]schemaMapping) {
+	switch n.Kind {
+	case yaml.DocumentNode:
+		for _, c := range n.Content {
+			schemaMappings(c, path, out)
+		}
+	case yaml.MappingNode:
+		*out = append(*out, schemaMapping{n, path})
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			schemaMappings(n.Content[i+1], path+"/"+n.Content[i].Value, out)
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			schemaMappings(c, path+"/"+strconv.Itoa(i), out)
+		}
+	}
+}
+
+// schemaForEachMapping parses the base and calls f for each of its mappings, on
+// a fresh tree each time so edits do not accumulate.
+func schemaForEachMapping(t *testing.T, f func(root, m *yaml.Node, path string)) {
+	t.Helper()
+	base := schemaReadBase(t)
+	var count yaml.Node
+	if err := yaml.Unmarshal([]byte(base), &count); err != nil {
+		t.Fatal(err)
+	}
+	var list []schemaMapping
+	schemaMappings(&count, "", &list)
+	for i := range list {
+		var root yaml.Node
+		if err := yaml.Unmarshal([]byte(base), &root); err != nil {
+			t.Fatal(err)
+		}
+		var fresh []schemaMapping
+		schemaMappings(&root, "", &fresh)
+		f(&root, fresh[i].node, fresh[i].path)
+	}
+}
+
+func schemaMarshal(t *testing.T, root *yaml.Node) []byte {
+	t.Helper()
+	data, err := yaml.Marshal(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// TestSchemaRefusesUnknownFieldsEverywhere adds an unknown field to every
+// mapping of the base document in turn: both must refuse each copy. (The
+// name is not a valid knob name either, so knob assignments refuse it.)
+func TestSchemaRefusesUnknownFieldsEverywhere(t *testing.T) {
+	sch := compileSchema(t)
+	n := 0
+	schemaForEachMapping(t, func(root, m *yaml.Node, path string) {
+		n++
+		m.Content = append(m.Content,
+			&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: "Unknown-Field"},
+			&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: "1"})
+		doc := schemaMarshal(t, root)
+		if _, err := Load("unknown.yaml", doc); err == nil {
+			t.Errorf("%s: the loader accepts an unknown field", path)
+		}
+		if err := schemaValidate(sch, doc); err == nil {
+			t.Errorf("%s: the schema accepts an unknown field", path)
+		} else if !schemaErrorAt(err, path) {
+			t.Errorf("%s: the schema reports nothing there:\n%v", path, err)
+		}
+	})
+	if n < 40 {
+		t.Errorf("only %d schemaMappings in the base document", n)
+	}
+}
+
+// TestSchemaRequiredMatchesLoader removes each field of the base document
+// in turn. The schema must never refuse what the loader accepts, and a
+// field the loader requires must be required by the schema too.
+func TestSchemaRequiredMatchesLoader(t *testing.T) {
+	sch := compileSchema(t)
+	schemaForEachMapping(t, func(root, m *yaml.Node, path string) {
+		keys := len(m.Content) / 2
+		content := m.Content
+		for k := range keys {
+			name := content[2*k].Value
+			m.Content = slices.Concat(content[:2*k], content[2*k+2:])
+			doc := schemaMarshal(t, root)
+			m.Content = content
+			_, lerr := Load("removed.yaml", doc)
+			serr := schemaValidate(sch, doc)
+			if serr != nil && lerr == nil {
+				t.Errorf("%s/%s removed: the schema refuses what the loader accepts:\n%v", path, name, serr)
+			}
+			if lerr != nil && serr == nil && (strings.Contains(lerr.Error(), "missing required field") || strings.Contains(lerr.Error(), "missing where jobs go next")) {
+				t.Errorf("%s/%s removed: the loader requires it, the schema does not:\n%v", path, name, lerr)
+			}
+		}
+	})
+}
+
+// TestSchemaEnumsMatchLoader compares the schema's fixed words with the
+// loader's lists, so adding a distribution or a fault means updating both.
+func TestSchemaEnumsMatchLoader(t *testing.T) {
+	doc := schemaJSON(t)
+	get := func(path ...string) any {
+		var v any = doc
+		for _, p := range path {
+			switch x := v.(type) {
+			case map[string]any:
+				v = x[p]
+			case []any:
+				i, _ := strconv.Atoi(p)
+				if i >= len(x) {
+					return nil
+				}
+				v = x[i]
+			default:
+				return nil
+			}
+		}
+		return v
+	}
+	words := func(v any) []string {
+		var out []string
+		list, _ := v.([]any)
+		for _, w := range list {
+			out = append(out, fmt.Sprint(w))
+		}
+		return out
+	}
+	var kinds []string
+	for _, k := range knob.Kinds() {
+		kinds = append(kinds, k.String())
+	}
+	var network, fields []string
+	for _, m := range networkMetrics {
+		network = append(network, m.Name)
+	}
+	for _, f := range StationFields {
+		fields = append(fields, f.Name)
+	}
+	var actions []string
+	for _, alt := range get("$defs", "entry", "oneOf").([]any) {
+		actions = append(actions, words(alt.(map[string]any)["required"])...)
+	}
+	for _, c := range []struct {
+		what string
+		got  []string
+		want []string
+	}{
+		{"service distributions", words(get("$defs", "service", "properties", "distribution", "enum")), distributions},
+		{"station disciplines", words(get("$defs", "station", "properties", "discipline", "oneOf", "0", "enum")), disciplines},
+		{"arrival processes", words(get("$defs", "source", "properties", "process", "enum")), processes},
+		{"fault kinds", words(get("$defs", "fault", "properties", "kind", "enum")), faultKinds},
+		{"statistics", words(get("$defs", "slo", "properties", "stat", "enum")), sloStats},
+		{"knob types", words(get("$defs", "knob", "properties", "type", "enum")), kinds},
+		{"component kinds", words(get("$defs", "component", "properties", "kind", "enum")), []string{KindQueueingNetwork}},
+		{"network metrics", words(get("$defs", "metric", "anyOf", "0", "enum")), network},
+		{"timeline actions", actions, timelineActions},
+		{"apiVersion", []string{fmt.Sprint(get("properties", "apiVersion", "const"))}, []string{APIVersion}},
+		{"kind", []string{fmt.Sprint(get("properties", "kind", "const"))}, []string{Kind}},
+		{"reserved variant", []string{fmt.Sprint(get("$defs", "variant", "properties", "name", "allOf", "1", "not", "const"))}, []string{BaseVariant}},
+		{"name pattern", []string{fmt.Sprint(get("$defs", "name", "pattern"))}, []string{nameRE.String()}},
+	} {
+		if !slices.Equal(c.got, c.want) {
+			t.Errorf("%s: the schema has %q, the loader %q", c.what, c.got, c.want)
+		}
+	}
+	pattern := fmt.Sprint(get("$defs", "metric", "anyOf", "1", "pattern"))
+	if want := `\.(` + strings.Join(fields, "|") + `)$`; !strings.HasSuffix(pattern, want) {
+		t.Errorf("station metrics: the schema's pattern %s does not end in %s", pattern, want)
+	}
+}
+
+// TestSchemaMetricUnitsMatchLoader adds an objective on every metric, with
+// a bound in its unit and in a wrong one, and with a percentile: the
+// schema must agree with the loader each time.
+func TestSchemaMetricUnitsMatchLoader(t *testing.T) {
+	sch := compileSchema(t)
+	base := schemaReadBase(t)
+	metrics := slices.Clone(networkMetrics)
+	for _, f := range StationFields {
+		f.Name = "station.db." + f.Name
+		metrics = append(metrics, f)
+	}
+	right := map[MetricUnit]string{UnitNumber: "0.5", UnitSeconds: "2s", UnitPerSecond: "5/s"}
+	wrong := map[MetricUnit]string{UnitNumber: "2s", UnitSeconds: "5/s", UnitPerSecond: "2s"}
+	for _, m := range metrics {
+		for _, c := range []struct {
+			slo   string
+			valid bool
+		}{
+			{fmt.Sprintf("{name: probe, metric: %s, max: %s}", m.Name, right[m.Unit]), true},
+			{fmt.Sprintf("{name: probe, metric: %s, min: %s}", m.Name, wrong[m.Unit]), false},
+			{fmt.Sprintf("{name: probe, metric: %s, stat: p99, max: %s}", m.Name, right[m.Unit]), m.Distribution},
+		} {
+			doc := schemaReplace("\ntimeline:\n", "\n  - "+c.slo+"\ntimeline:\n")(t, base)
+			_, lerr := Load("probe.yaml", []byte(doc))
+			serr := schemaValidate(sch, []byte(doc))
+			if (lerr == nil) != c.valid {
+				t.Errorf("%s: the loader says %v, want valid=%v", c.slo, lerr, c.valid)
+			}
+			if (serr == nil) != c.valid {
+				t.Errorf("%s: the schema says %v, want valid=%v", c.slo, serr, c.valid)
+			}
+		}
+	}
+}
+
+// TestSchemaValueSyntaxMatchesKnobParse compares the schema's patterns for
+// durations, rates and knob names with the parser the loader uses, on
+// texts people write and texts they mistype.
+func TestSchemaValueSyntaxMatchesKnobParse(t *testing.T) {
+	doc := schemaJSON(t)
+	defs := doc["$defs"].(map[string]any)
+	pattern := func(def map[string]any) *regexp.Regexp {
+		t.Helper()
+		if p, ok := def["pattern"].(string); ok {
+			return regexp.MustCompile(p)
+		}
+		for _, alt := range def["anyOf"].([]any) {
+			if p, ok := alt.(map[string]any)["pattern"].(string); ok {
+				return regexp.MustCompile(p)
+			}
+		}
+		t.Fatalf("no pattern in %v", def)
+		return nil
+	}
+	durationRE := pattern(defs["duration"].(map[string]any))
+	rateRE := pattern(defs["rate"].(map[string]any))
+	knobNameRE := pattern(defs["knobName"].(map[string]any))
+	knobRefRE := pattern(defs["knobRef"].(map[string]any))
+
+	// Texts the parser reads but no field accepts (every duration and rate
+	// field is at least 0), which the schema refuses on purpose.
+	loaderOnly := map[string]bool{"-5s": true, "1d-5s": true, "-1/s": true, "-0.5/min": true}
+	// Texts the schema cannot tell from valid ones.
+	schemaOnly := map[string]bool{"99999d": true} // more days than the parser's 16 bits
+	cases := []struct {
+		kind  knob.Kind
+		re    *regexp.Regexp
+		texts []string
+	}{
+		{knob.Duration, durationRE, []string{
+			"300s", "5m", "1h30m", "250ms", "2d", "1d12h", "0", "0s", "1.5s", ".5s", "5.s", "1us", "1µs", "1μs", "1ns", "2d0", "1h1h",
+			"300", "5 minutes", "+5s", "d5", "5min", "1h30", "", "-5s", "1d-5s", "1.5d", "99999d", "5S", "1e3s", "1_000s", "s", "0.0", "2dd",
+		}},
+		{knob.Rate, rateRE, []string{
+			"5000/s", "30/min", "7200/h", "5k/s", "2/ms", "86400/d", "10 / s", "5k /s", "1.2k/h", "1e3/s", "1_000/s", "1_000.5/s", "0/s", ".5/s", "5./s", "+5/s", "2.5M/d",
+			"5000", "5000/m", "5000/sec/s", "/s", "k/s", "5K/s", "1e/s", "-1/s", "-0.5/min", "NaN/s", "Inf/s", "0x10/s", "1_/s", "5 k/s", "5/", "5//s", "5/S",
+		}},
+	}
+	for _, c := range cases {
+		for _, text := range c.texts {
+			_, err := knob.Parse(c.kind, text)
+			parses, matches := err == nil, c.re.MatchString(text)
+			switch {
+			case parses && !matches && !loaderOnly[text]:
+				t.Errorf("%v %q: the parser reads it, the schema's pattern refuses it", c.kind, text)
+			case !parses && matches && !schemaOnly[text]:
+				t.Errorf("%v %q: the schema's pattern accepts it, the parser refuses it (%v)", c.kind, text, err)
+			case parses == matches && (loaderOnly[text] || schemaOnly[text]):
+				t.Errorf("%v %q: listed as a known difference, but parser and schema agree", c.kind, text)
+			}
+		}
+	}
+	maxLen := func(def string) int { return int(defs[def].(map[string]any)["maxLength"].(float64)) }
+	for _, name := range []string{"servers", "db.pool_size", "a1_b.c2", "x", strings.Repeat("a", 64),
+		"Servers", "1abc", "db..pool", "db.", ".db", "db-pool", "db.1x", "_x", "", strings.Repeat("a", 65)} {
+		valid := knob.ValidName(name)
+		if got := knobNameRE.MatchString(name) && len(name) <= maxLen("knobName"); got != valid {
+			t.Errorf("knob name %q: the schema says %v, the knob package %v", name, got, valid)
+		}
+		if got := knobRefRE.MatchString("$"+name) && len(name)+1 <= maxLen("knobRef"); got != valid {
+			t.Errorf("knob reference $%s: the schema says %v, the knob package %v", name, got, valid)
+		}
+	}
+}
