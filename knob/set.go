@@ -67,15 +67,11 @@ func (s *Set) unknown(name string) error {
 		return fmt.Errorf("%w %q: this scenario declares no knobs", ErrUnknown, name)
 	}
 	names := make([]string, len(s.knobs))
-	best, bestDist := "", 1<<30
 	for i, k := range s.knobs {
 		names[i] = k.Name
-		if d := editDistance(name, k.Name); d < bestDist {
-			best, bestDist = k.Name, d
-		}
 	}
 	hint := ""
-	if bestDist <= max(2, len(name)/3) {
+	if best, ok := Nearest(name, names); ok {
 		hint = fmt.Sprintf(" (did you mean %q?)", best)
 	}
 	return fmt.Errorf("%w %q%s: expected one of %s", ErrUnknown, name, hint, strings.Join(names, ", "))
@@ -128,8 +124,20 @@ func (v Values) Clone() Values {
 	return c
 }
 
-// editDistance is the Levenshtein distance between a and b, for
-// did-you-mean hints.
+// Nearest returns the word among known closest to word, if it is close
+// enough to be the one meant (a typo, not another word): for did-you-mean
+// hints wherever a name is looked up.
+func Nearest(word string, known []string) (string, bool) {
+	best, bestDist := "", 1<<30
+	for _, k := range known {
+		if d := editDistance(word, k); d < bestDist {
+			best, bestDist = k, d
+		}
+	}
+	return best, best != "" && bestDist <= max(1, min(2, len(word)/3))
+}
+
+// editDistance is the Levenshtein distance between a and b.
 func editDistance(a, b string) int {
 	prev := make([]int, len(b)+1)
 	cur := make([]int, len(b)+1)

@@ -400,34 +400,8 @@ func (d *decoder) param(n *yaml.Node, path string, spec paramSpec) Param {
 
 // suggest returns ` (did you mean "x"?)` when a known word is close.
 func suggest(word string, known []string) string {
-	best, bestDist := "", 1<<30
-	for _, k := range known {
-		if dist := editDistance(word, k); dist < bestDist {
-			best, bestDist = k, dist
-		}
-	}
-	if best != "" && bestDist <= max(1, min(2, len(word)/3)) {
+	if best, ok := knob.Nearest(word, known); ok {
 		return fmt.Sprintf(" (did you mean %q?)", best)
 	}
 	return ""
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
