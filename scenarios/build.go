@@ -30,8 +30,7 @@ type World struct {
 	events []Event
 
 	// appliers change the model when a knob changes mid-run, per knob.
-	appliers map[string][]func(knob.Value) error
-	// routeOwners lists, per knob, the route lists a change must re-share.
+	appliers  map[string][]func(knob.Value) error
 	outages   map[string]int       // active outages per station
 	slowdowns map[string][]float64 // active slowdown factors per station
 	surges    map[string][]float64 // active surge factors per source
@@ -274,28 +273,25 @@ func (w *World) fault(f Fault) {
 		}
 	case FaultSlowdown:
 		st := w.net.Station(f.Target)
-		w.slowdowns[f.Target] = append(w.slowdowns[f.Target], f.Factor)
-		_ = st.SetSlowdown(product(w.slowdowns[f.Target]))
-		w.logf("fault", "%s slowed down ×%g%s", f.Target, f.Factor, forText(f.For))
-		if f.For > 0 {
-			w.k.AfterFunc(f.For, func() {
-				w.slowdowns[f.Target] = removeOne(w.slowdowns[f.Target], f.Factor)
-				_ = st.SetSlowdown(product(w.slowdowns[f.Target]))
-				w.logf("recover", "%s slowdown ×%g over", f.Target, f.Factor)
-			})
-		}
+		w.stack(w.slowdowns, f, st.SetSlowdown, "%s slowed down ×%g", "%s slowdown ×%g over")
 	case FaultSurge:
 		src := w.net.Source(f.Target)
-		w.surges[f.Target] = append(w.surges[f.Target], f.Factor)
-		_ = src.SetSurge(product(w.surges[f.Target]))
-		w.logf("fault", "%s surges ×%g%s", f.Target, f.Factor, forText(f.For))
-		if f.For > 0 {
-			w.k.AfterFunc(f.For, func() {
-				w.surges[f.Target] = removeOne(w.surges[f.Target], f.Factor)
-				_ = src.SetSurge(product(w.surges[f.Target]))
-				w.logf("recover", "%s surge ×%g over", f.Target, f.Factor)
-			})
-		}
+		w.stack(w.surges, f, src.SetSurge, "%s surges ×%g", "%s surge ×%g over")
+	}
+}
+
+// stack applies a factor fault: overlapping faults on one target
+// multiply, and each one's end removes only its own factor.
+func (w *World) stack(active map[string][]float64, f Fault, set func(float64) error, start, end string) {
+	active[f.Target] = append(active[f.Target], f.Factor)
+	_ = set(product(active[f.Target]))
+	w.logf("fault", start+"%s", f.Target, f.Factor, forText(f.For))
+	if f.For > 0 {
+		w.k.AfterFunc(f.For, func() {
+			active[f.Target] = removeOne(active[f.Target], f.Factor)
+			_ = set(product(active[f.Target]))
+			w.logf("recover", end, f.Target, f.Factor)
+		})
 	}
 }
 

@@ -1,9 +1,5 @@
 package scenarios
 
-import (
-	"stormglass/models/qnet"
-)
-
 // Measured is a metric's value over a run's measurement window.
 type Measured struct {
 	MetricInfo
@@ -20,14 +16,11 @@ func (w *World) Measure() []Measured {
 	m := w.net.Metrics()
 	infos := w.plan.Scenario.Metrics()
 	out := make([]Measured, 0, len(infos))
-	byName := func(name string) MetricInfo {
-		for _, i := range infos {
-			if i.Name == name {
-				return i
-			}
-		}
-		return MetricInfo{Name: name}
+	index := make(map[string]MetricInfo, len(infos))
+	for _, i := range infos {
+		index[i.Name] = i
 	}
+	byName := func(name string) MetricInfo { return index[name] }
 	add := func(name string, v float64) { out = append(out, Measured{MetricInfo: byName(name), Value: v}) }
 	add("arrival_rate", m.ArrivalRate)
 	add("throughput", m.Throughput)
@@ -143,5 +136,3 @@ func (w *World) Series() []Series {
 	}
 	return out
 }
-
-var _ = qnet.Metrics{}

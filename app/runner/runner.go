@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -198,23 +199,15 @@ func summarise(plan *scenarios.Plan, res *sim.Replicated, events []scenarios.Eve
 
 // stationField splits station.NAME.FIELD.
 func stationField(metric string) (name, field string, ok bool) {
-	rest, ok := cutPrefix(metric, "station.")
+	rest, ok := strings.CutPrefix(metric, "station.")
 	if !ok {
 		return "", "", false
 	}
-	for i := len(rest) - 1; i >= 0; i-- {
-		if rest[i] == '.' {
-			return rest[:i], rest[i+1:], true
-		}
+	i := strings.LastIndexByte(rest, '.')
+	if i < 0 {
+		return "", "", false
 	}
-	return "", "", false
-}
-
-func cutPrefix(s, prefix string) (string, bool) {
-	if len(s) >= len(prefix) && s[:len(prefix)] == prefix {
-		return s[len(prefix):], true
-	}
-	return s, false
+	return rest[:i], rest[i+1:], true
 }
 
 // judge decides an objective: met or violated when the whole confidence
