@@ -51,7 +51,12 @@
 // may land while it runs. The engine keeps the last WriteLogLimit commits;
 // a subscription made (or refreshed) at an older timestamp is checked
 // against the commits since and queued at once if one hit it, or if the log
-// no longer reaches back that far.
+// no longer reaches back that far. A subscription made at timestamp zero has
+// no result yet: it is queued for its first run. A server that registers a
+// client's queries as they arrive and lets the workers compute them puts
+// every new subscription through the same bounded queue as the re-runs,
+// as the 2025 engine did: a reconnect storm, every tab re-running all its
+// queries at once, then fills the queue as an invalidation burst does.
 //
 // # The update queue
 //

@@ -21,8 +21,9 @@ type Stats struct {
 	Commits, Keys, Docs, MetadataWrites uint64
 	// Invalidations counts subscriptions hit by commits (one hit by k
 	// commits counts k times). Late counts subscriptions found already
-	// invalid when made or refreshed at an old timestamp.
-	Invalidations, Late uint64
+	// invalid when made or refreshed at an old timestamp; FirstRuns counts
+	// subscriptions made at timestamp zero, queued for their first run.
+	Invalidations, Late, FirstRuns uint64
 	// Queue traffic: entries made, invalidations merged into an entry
 	// already pending, entries taken by Next, entries delayed by splay.
 	Enqueued, Coalesced, Dequeued, Splayed uint64
@@ -254,7 +255,11 @@ func (e *Engine) TakeNotices() []Notice {
 // timestamp ts the query ran at. If commits after ts are already applied,
 // the write log decides whether the result is already stale; if so (or if
 // the log no longer reaches back to ts) the subscription is queued for a
-// re-run at once. Under RejectSubscription a full queue refuses the
+// re-run at once. At timestamp zero the query has not run yet: the
+// subscription is queued for its first run, through the same bounded queue
+// (a server that registers interest first and computes later, as the 2025
+// engine's worker queue carried new subscriptions as well as
+// invalidations). Under RejectSubscription a full queue refuses the
 // subscription with ErrOverloaded; under any policy an overflow that ends
 // the new subscription returns ErrOverloaded too.
 func (e *Engine) Subscribe(conn ConnID, rs ReadSet, ts Timestamp) (SubID, error) {
@@ -290,6 +295,9 @@ func (e *Engine) subscribe(conn ConnID, rs ReadSet, ts Timestamp) (SubID, error)
 		e.stats.RefusedSubscribes++
 		return 0, fmt.Errorf("update queue full (%d of %d): %w", len(e.queue.heap), e.cfg.QueueLimit, ErrOverloaded)
 	}
+	if ts == 0 && e.cfg.Overflow == CloseOverloaded && len(e.queue.heap) >= e.cfg.QueueLimit {
+		return e.firstRunOverflow(conn)
+	}
 	slot := e.newSlot(conn, ts)
 	e.indexReads(slot, rs)
 	e.stats.Subscribed++
@@ -298,6 +306,63 @@ func (e *Engine) subscribe(conn ConnID, rs ReadSet, ts Timestamp) (SubID, error)
 		return id, fmt.Errorf("already invalid at timestamp %d and the update queue is full: %w", ts, ErrOverloaded)
 	}
 	return id, nil
+}
+
+// RefreshSame is Refresh for a re-run that read exactly the read set the
+// subscription already has, the common case of a query re-run over the same
+// ranges and words: it skips taking the read set out of the indexes and
+// putting it back. The pending update is dropped and the write log checked
+// for commits after ts, as in Refresh.
+func (e *Engine) RefreshSame(id SubID, ts Timestamp) error {
+	slot, ok := e.byID[id]
+	if !ok {
+		return fmt.Errorf("invalidation: refresh subscription %d: %w", id, ErrUnknownSubscription)
+	}
+	// Interval nodes keep a copy of each reader's timestamp, so a stab
+	// need not visit the subscription; bring the copies up to date.
+	for m := e.subs[slot].nodes; m != 0; m = e.members[m].next {
+		mb := &e.members[m]
+		e.nodes[mb.node].subs[mb.pos].ts = ts
+	}
+	return e.refreshed(slot, id, ts)
+}
+
+// refreshed completes a refresh once the read set is indexed: the new
+// timestamp, no pending update, no stale mark, and the late check.
+func (e *Engine) refreshed(slot int32, id SubID, ts Timestamp) error {
+	s := &e.subs[slot]
+	s.ts = ts
+	if s.heapPos != 0 {
+		e.qRemove(int(s.heapPos - 1))
+	}
+	if s.stale {
+		s.stale = false
+		e.stale--
+	}
+	e.stats.Refreshed++
+	if !e.lateCheck(slot) {
+		return fmt.Errorf("invalidation: refresh subscription %d: already invalid at timestamp %d and the update queue is full: %w", id, ts, ErrOverloaded)
+	}
+	return nil
+}
+
+// firstRunOverflow is Subscribe of a query that has not run when the queue
+// is full under CloseOverloaded: the subscription would be made, find no
+// room for its first run and close its connection at once. The outcome,
+// counters and notice are those of that path; only the indexing of a read
+// set dropped in the same call is skipped, which in a reconnect storm is
+// most of the engine's work.
+func (e *Engine) firstRunOverflow(conn ConnID) (SubID, error) {
+	e.lastID++
+	id := e.lastID
+	e.stats.Subscribed++
+	e.stats.FirstRuns++
+	e.stats.Overflows++
+	k := e.closeConn(conn) + 1 // the new subscription with the others
+	e.stats.ConnectionsClosed++
+	e.stats.SubscriptionsClosed += uint64(k)
+	e.notices = append(e.notices, Notice{Kind: ConnectionClosed, Conn: conn, Sub: id, Reason: ReasonOverloaded, Subscriptions: k})
+	return id, fmt.Errorf("no result yet and the update queue is full: %w", ErrOverloaded)
 }
 
 // Refresh replaces a subscription's read set after its re-run at ts. A
@@ -312,21 +377,9 @@ func (e *Engine) Refresh(id SubID, rs ReadSet, ts Timestamp) error {
 		return fmt.Errorf("invalidation: refresh subscription %d: %w", id, err)
 	}
 	e.removeReads(slot)
-	s := &e.subs[slot]
-	s.ts = ts
-	if s.heapPos != 0 {
-		e.qRemove(int(s.heapPos - 1))
-	}
-	if s.stale {
-		s.stale = false
-		e.stale--
-	}
+	e.subs[slot].ts = ts // indexing reads the subscription's timestamp
 	e.indexReads(slot, rs)
-	e.stats.Refreshed++
-	if !e.lateCheck(slot) {
-		return fmt.Errorf("invalidation: refresh subscription %d: already invalid at timestamp %d and the update queue is full: %w", id, ts, ErrOverloaded)
-	}
-	return nil
+	return e.refreshed(slot, id, ts)
 }
 
 // Unsubscribe ends a subscription; it reports false if it was not live.
@@ -530,6 +583,14 @@ func (e *Engine) splayDelay(pending int) time.Duration {
 // is still live.
 func (e *Engine) lateCheck(slot int32) bool {
 	ts := e.subs[slot].ts
+	if ts == 0 {
+		// Timestamp zero: the query has not run yet. Its first run waits in
+		// the update queue like a re-run, so a burst of new subscriptions
+		// (every tab of a reconnect storm re-running all its queries) meets
+		// the same bound, as it did in the 2025 engine.
+		e.stats.FirstRuns++
+		return e.enqueue(slot, e.lastTS)
+	}
 	if ts >= e.lastTS {
 		return true
 	}

@@ -577,3 +577,41 @@ func TestConfigRoundTrips(t *testing.T) {
 		}
 	}
 }
+
+// A subscription made at timestamp zero has not run: it waits for its first
+// run in the bounded queue, and a full queue closes its connection as an
+// overflowing invalidation would: a reconnect storm overflows the queue.
+func TestFirstRunsGoThroughTheQueue(t *testing.T) {
+	e, _ := newTestEngine(t, Config{QueueLimit: 2})
+	if _, err := e.Commit(Commit{TS: 7, Keys: []IndexKey{{Index: "t", Key: []byte("a")}}}); err != nil {
+		t.Fatal(err)
+	}
+	ids, err := e.SubscribeAll(1, []ReadSet{rangeRead("t", Point([]byte("x"))), rangeRead("t", Point([]byte("y")))}, 0)
+	if err != nil || len(ids) != 2 {
+		t.Fatalf("first subscriptions: %v %v", ids, err)
+	}
+	for _, id := range ids {
+		if !e.IsPending(id) {
+			t.Fatalf("subscription %d at timestamp 0 not queued for its first run", id)
+		}
+	}
+	computed := mustSub(t, e, 2, rangeRead("t", Point([]byte("w"))), 7)
+	third, err := e.Subscribe(2, rangeRead("t", Point([]byte("z"))), 0)
+	if !errors.Is(err, ErrOverloaded) || third != computed+1 {
+		t.Fatalf("third first run with a queue of 2: id %d err %v, want id %d and ErrOverloaded", third, err, computed+1)
+	}
+	ns := e.TakeNotices()
+	if len(ns) != 1 || ns[0].Conn != 2 || ns[0].Reason != ReasonOverloaded || ns[0].Sub != third || ns[0].Subscriptions != 2 {
+		t.Fatalf("notices %+v; want connection 2 closed overloaded by subscription %d, ending 2", ns, third)
+	}
+	if e.IsLive(computed) || e.IsLive(third) || e.Subscriptions() != 2 {
+		t.Fatalf("connection 2's subscriptions survived its closing (%d live)", e.Subscriptions())
+	}
+	u, ok := e.Next()
+	if !ok || u.Sub != ids[0] || u.TS != 7 {
+		t.Fatalf("next %+v %v; want the first subscription, to read at or after the last commit 7", u, ok)
+	}
+	if s := e.Stats(); s.FirstRuns != 3 || s.Late != 0 || s.Subscribed != 4 || s.Overflows != 1 || s.ConnectionsClosed != 1 || s.SubscriptionsClosed != 2 {
+		t.Fatalf("stats %+v; want 3 first runs, none late, 4 subscribed, 1 overflow closing 1 connection of 2 subscriptions", s)
+	}
+}

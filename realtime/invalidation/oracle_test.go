@@ -503,6 +503,7 @@ type oracleCov struct {
 	ops, hits, batchHits, matchHits, updates, notices int
 	compactionHits, legacyCompactionHits              int // metadata-only commits that hit something
 	lateEnded                                         int // Subscribe/SubscribeAll whose late check overflowed and ended the new subscription
+	refreshSame                                       int // refreshes through RefreshSame
 	queueFullOps                                      int // ops that ended with the queue at its limit
 	liveSum, liveMax                                  int // live subscriptions after each op
 	errs                                              map[string]int
@@ -759,6 +760,15 @@ func (h *oracleHarness) step(op oracleOp) {
 			}
 		}
 	case oracleRefresh:
+		// Every third refresh of a live subscription re-reads its own read
+		// set, through RefreshSame on the engine.
+		if s := h.ref.find(op.refID); s != nil && op.ts%3 == 0 {
+			rerr := h.ref.Refresh(op.refID, s.rs, op.ts)
+			eerr := h.eng.RefreshSame(op.engID, op.ts)
+			h.sameErr("RefreshSame", rerr, eerr)
+			h.cov.refreshSame++
+			break
+		}
 		rerr := h.ref.Refresh(op.refID, op.sets[0], op.ts)
 		eerr := h.eng.Refresh(op.engID, op.sets[0], op.ts)
 		h.sameErr("Refresh", rerr, eerr)
@@ -944,6 +954,7 @@ func (t *oracleTotals) add(h *oracleHarness) {
 	c.legacyCompactionHits += h.cov.legacyCompactionHits
 	c.queueFullOps += h.cov.queueFullOps
 	c.lateEnded += h.cov.lateEnded
+	c.refreshSame += h.cov.refreshSame
 	c.liveSum += h.cov.liveSum
 	c.liveMax = max(c.liveMax, h.cov.liveMax)
 	if c.errs == nil {
@@ -956,6 +967,7 @@ func (t *oracleTotals) add(h *oracleHarness) {
 	s.Commits += r.Commits
 	s.Invalidations += r.Invalidations
 	s.Late += r.Late
+	s.FirstRuns += r.FirstRuns
 	s.LateHorizon += r.LateHorizon
 	s.Enqueued += r.Enqueued
 	s.Coalesced += r.Coalesced
@@ -1027,7 +1039,7 @@ func TestOracleAgainstReferenceModel(t *testing.T) {
 				float64(c.liveSum)/float64(max(1, c.ops)), c.liveMax, c.lateEnded, s.EndedWithinCommit, c.errs)
 			need := map[string]int{
 				"commit hits": c.hits, "batch hits": c.batchHits, "match hits": c.matchHits, "updates": c.updates,
-				"late invalidations": int(s.Late), "coalescings": int(s.Coalesced), "overflows": int(s.Overflows),
+				"late invalidations": int(s.Late), "first runs": int(s.FirstRuns), "coalescings": int(s.Coalesced), "overflows": int(s.Overflows),
 				"compaction hits": c.compactionHits,
 			}
 			for _, e := range []string{"ErrInvalidReadSet", "ErrInvalidWriteSet", "ErrCommitOrder", "ErrUnknownSubscription"} {
@@ -1037,6 +1049,7 @@ func TestOracleAgainstReferenceModel(t *testing.T) {
 			case CloseOverloaded:
 				need["connections closed by overflow"] = int(s.ConnectionsClosed)
 				need["late checks that ended the new subscription"] = c.lateEnded
+				need["refreshes of the same read set"] = c.refreshSame
 				need["hits on subscriptions ended earlier in the same commit"] = int(s.EndedWithinCommit)
 			case RejectSubscription:
 				need["subscriptions rejected"] = int(s.Rejected)

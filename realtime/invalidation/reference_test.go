@@ -77,7 +77,7 @@ type refEntry struct {
 // refStats are the counters the contract defines, named as in Stats.
 type refStats struct {
 	Commits, Keys, Docs, MetadataWrites     uint64
-	Invalidations, Late                     uint64
+	Invalidations, Late, FirstRuns          uint64
 	Enqueued, Coalesced, Dequeued           uint64
 	Overflows, ConnectionsClosed            uint64
 	SubscriptionsClosed, Rejected, Shed     uint64
@@ -375,6 +375,10 @@ func (m *refModel) enqueue(s *refSub, ts Timestamp) bool {
 // lateCheck is the LATE CHECK of Subscribe and Refresh; it reports whether
 // the subscription is still live.
 func (m *refModel) lateCheck(s *refSub) bool {
+	if s.ts == 0 { // never run: queued for its first run
+		m.stats.FirstRuns++
+		return m.enqueue(s, m.lastTS)
+	}
 	var at Timestamp
 	if s.ts < m.horizon {
 		at = m.horizon
@@ -683,7 +687,7 @@ func (m *refModel) LastCommit() Timestamp { return m.lastTS }
 func refStatsOf(s Stats) refStats {
 	return refStats{
 		Commits: s.Commits, Keys: s.Keys, Docs: s.Docs, MetadataWrites: s.MetadataWrites,
-		Invalidations: s.Invalidations, Late: s.Late,
+		Invalidations: s.Invalidations, Late: s.Late, FirstRuns: s.FirstRuns,
 		Enqueued: s.Enqueued, Coalesced: s.Coalesced, Dequeued: s.Dequeued,
 		Overflows: s.Overflows, ConnectionsClosed: s.ConnectionsClosed,
 		SubscriptionsClosed: s.SubscriptionsClosed, Rejected: s.Rejected, Shed: s.Shed,
