@@ -8,6 +8,7 @@ import (
 
 	"stormglass/knob"
 	"stormglass/models/qnet"
+	"stormglass/models/reactive"
 	"stormglass/sim"
 )
 
@@ -25,7 +26,8 @@ type Event struct {
 type World struct {
 	k      *sim.Kernel
 	plan   *Plan
-	net    *qnet.Network
+	net    *qnet.Network     // a queueing-network scenario's model
+	rb     *reactive.Backend // a reactive-backend scenario's model
 	values knob.Values
 	events []Event
 
@@ -54,6 +56,18 @@ type Series struct {
 func Build(k *sim.Kernel, streams sim.Streams, p *Plan) (*World, error) {
 	w := &World{k: k, plan: p, values: p.Values.Clone(), appliers: map[string][]func(knob.Value) error{},
 		outages: map[string]int{}, slowdowns: map[string][]float64{}, surges: map[string][]float64{}}
+	if len(p.Scenario.Backends) > 0 {
+		be := p.Scenario.Backends[0]
+		cfg, err := reactiveConfig(be, w.values)
+		if err != nil {
+			return nil, fmt.Errorf("%s: component %s: %w", p.Scenario.File, be.Name, err)
+		}
+		if w.rb, err = reactive.New(k, streams, cfg, p.Sample, p.Horizon); err != nil {
+			return nil, fmt.Errorf("%s: component %s: %w", p.Scenario.File, be.Name, err)
+		}
+		w.wireBackend(be)
+		return w, nil
+	}
 	cfg, err := w.config()
 	if err != nil {
 		return nil, err
@@ -63,6 +77,23 @@ func Build(k *sim.Kernel, streams sim.Streams, p *Plan) (*World, error) {
 	}
 	w.wireKnobs()
 	return w, nil
+}
+
+// wireBackend records how the backend follows its live knobs.
+func (w *World) wireBackend(be *BackendSpec) {
+	on := func(p Param, f func(knob.Value) error) {
+		if p.Knob != "" {
+			w.appliers[p.Knob] = append(w.appliers[p.Knob], f)
+		}
+	}
+	rb := w.rb
+	on(be.Concurrency, func(v knob.Value) error { return rb.SetConcurrency(int(v.Int())) })
+	on(be.QueueLimit, func(v knob.Value) error { return rb.SetQueueLimit(int(v.Int())) })
+	on(be.Overflow, func(v knob.Value) error { return rb.SetOverflow(v.Word()) })
+	on(be.LegacyMetadataReads, func(v knob.Value) error { rb.SetLegacyMetadataReads(v.Bool()); return nil })
+	on(be.Splay, func(v knob.Value) error { return rb.SetSplay(v.Bool()) })
+	on(be.Compaction, func(v knob.Value) error { rb.SetCompaction(v.Bool()); return nil })
+	on(be.Clients.Release, func(v knob.Value) error { return rb.SetRelease(v.Word()) })
 }
 
 func (w *World) config() (qnet.Config, error) {
@@ -175,10 +206,14 @@ func (w *World) Start() {
 		return
 	}
 	w.started = true
-	w.net.Start()
 	for _, e := range w.plan.Timeline {
 		w.k.AtFunc(e.At, func() { w.apply(e) })
 	}
+	if w.rb != nil {
+		w.rb.Start() // it samples its own series
+		return
+	}
+	w.net.Start()
 	w.last = w.net.Snapshot()
 	w.initSeries()
 	w.k.AtFunc(w.plan.Sample, w.sample)
@@ -311,6 +346,10 @@ func removeOne(xs []float64, x float64) []float64 {
 }
 
 func (w *World) deploy(d Deploy) {
+	if w.rb != nil {
+		w.deployBackend(d)
+		return
+	}
 	st := w.net.Station(d.Target)
 	if d.Gap == 0 {
 		_ = st.SetServers(d.Servers)
@@ -329,8 +368,32 @@ func (w *World) deploy(d Deploy) {
 	})
 }
 
-// ResetStats discards measurements so far (the end of the warm-up).
-func (w *World) ResetStats() { w.net.ResetStats() }
+// deployBackend moves the reactive backend to a hardware tier.
+func (w *World) deployBackend(d Deploy) {
+	tier, err := BuiltinHardware().Get(d.Tier)
+	_, instances := w.rb.Tier()
+	if d.Instances > 0 {
+		instances = d.Instances
+	}
+	if err == nil {
+		err = w.rb.Deploy(tier, instances, d.Gap)
+	}
+	if err != nil {
+		w.logf("error", "deploy of %s failed: %v", d.Target, err) // the loader checked the tier
+		return
+	}
+	w.logf("deploy", "%s redeploying on %d × %s (%d cores × %.2g speed each): every connection drops; down for %v",
+		d.Target, instances, tier.Name, tier.Cores, tier.Speed, knob.DurationValue(d.Gap))
+	w.k.AfterFunc(d.Gap, func() { w.logf("deployed", "%s serving on %d × %s", d.Target, instances, tier.Name) })
+}
+
+// ResetStats discards measurements so far (the end of the warm-up). A
+// reactive backend has no warm-up (the loader refuses one).
+func (w *World) ResetStats() {
+	if w.net != nil {
+		w.net.ResetStats()
+	}
+}
 
 // Events returns what happened so far, in time order.
 func (w *World) Events() []Event { return slices.Clone(w.events) }

@@ -54,6 +54,9 @@ func (d *decoder) check(sc *Scenario) {
 	for i, src := range sc.Workload {
 		declare(src.Name, "source", src.Pos, index("workload", i)+".name")
 	}
+	for i, be := range sc.Backends {
+		declare(be.Name, "backend", be.Pos, index("components", len(sc.Networks)+i)+".name")
+	}
 
 	checkRoutes := func(routes []RouteSpec, path string, fromSource bool) {
 		sum, literal := 0.0, true
@@ -259,6 +262,10 @@ func (d *decoder) checkTimeline(entries []Entry, path string, names map[string]e
 			target, want, field = e.Fault.Target, "source", ".fault.target"
 		case e.Deploy != nil:
 			target, want, field = e.Deploy.Target, "station", ".deploy.target"
+			if el, ok := names[target]; ok && el.kind == "backend" || !ok && hasKind(names, "backend") {
+				want = "backend"
+			}
+			d.checkDeploy(e, p+".deploy", want)
 		}
 		if target == "" {
 			continue
@@ -278,4 +285,30 @@ func (d *decoder) checkTimeline(entries []Entry, path string, names map[string]e
 			d.errorAt(e.Pos, p+field, "%q is a %s, but this targets a %s: expected one of %s", target, el.kind, want, strings.Join(candidates, ", "))
 		}
 	}
+}
+
+// checkDeploy checks that a deploy says what its target needs: servers for
+// a station, a hardware tier for a backend.
+func (d *decoder) checkDeploy(e Entry, path, kind string) {
+	dep := e.Deploy
+	switch {
+	case kind == "station" && dep.Servers == 0 && dep.Tier == "":
+		d.errorAt(e.Pos, path+".servers", "missing required field \"servers\": a station is redeployed on a number of servers")
+	case kind == "station" && (dep.Tier != "" || dep.Instances != 0):
+		d.errorAt(e.Pos, path+".tier", "a station has servers, not a hardware tier: give servers only")
+	case kind == "backend" && dep.Tier == "":
+		d.errorAt(e.Pos, path+".tier", "missing required field \"tier\": a backend is redeployed on a hardware tier")
+	case kind == "backend" && dep.Servers != 0:
+		d.errorAt(e.Pos, path+".servers", "a backend runs on a hardware tier: give tier (and instances), not servers")
+	}
+}
+
+// hasKind reports whether some element is of the kind.
+func hasKind(names map[string]element, kind string) bool {
+	for _, el := range names {
+		if el.kind == kind {
+			return true
+		}
+	}
+	return false
 }

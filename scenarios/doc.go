@@ -13,8 +13,8 @@
 //	                default about horizon/500 on a round step), replications (10),
 //	                seed (1)
 //	knobs:          the scenario's tunable parameters (below)
-//	components:     the system: today, queueing networks
-//	workload:       the sources of jobs
+//	components:     the system: queueing networks, or one reactive backend
+//	workload:       the sources of jobs (queueing networks only)
 //	slos:           objectives a run is judged against
 //	timeline:       what happens when: knob changes, faults, deploys, notes
 //	variants:       named overlays on the base, e.g. incident and remediated
@@ -76,6 +76,72 @@
 // networks with feedback; where a closed form exists the run reports it
 // beside the simulation.
 //
+// # A reactive backend
+//
+// A component of kind reactive-backend is a reactive backend with its app's
+// tabs (models/reactive): it brings its own clients, so the scenario has no
+// workload, stands alone (no other component) and is measured from the
+// start (no warmup). Its tier names a hardware tier of the catalogue
+// (scenarios/catalogue/hardware.yaml: free, starter, pro, pro-large):
+//
+//	components:
+//	  - name: backend
+//	    kind: reactive-backend
+//	    tier: pro                     # knob (choice)
+//	    instances: 1                  # knob
+//	    gateway:
+//	      handshake_cost: 40ms        # CPU of one WebSocket connect; knob
+//	      threads: 256                # handshakes at once per instance; knob
+//	      backlog: 4096               # more attempts are refused; knob
+//	      connection_limit: 200000    # per instance; knob
+//	      heartbeat: 15s              # server ping interval; knob
+//	    workers:
+//	      concurrency: 16             # queries at once per instance; knob, live
+//	      search_cost: {mean: 100ms, cv: 1}   # lognormal CPU cost; knobs
+//	      range_cost: {mean: 4ms, cv: 0.5}
+//	    invalidation:
+//	      queue_limit: 10000          # the update queue's bound; knob, live
+//	      overflow: close-overloaded  # or reject, shed; knob, live
+//	      legacy_metadata_reads: true # the pre-2025 engine bug; knob (bool), live
+//	      splay: false                # knob (bool), live
+//	      write_log: 4096             # knob
+//	    search_index:
+//	      flush_docs: 8000            # knobs, and
+//	      flush_interval: 45m
+//	      compaction: true            # live
+//	      compaction_segments: 4
+//	      compaction_max_segments: 10
+//	      compaction_time: 2m
+//	    clients:
+//	      initial_background: 4500    # tabs open at the start; knobs
+//	      initial_foreground: 500
+//	      initial_version: before     # a version's name; knob (choice)
+//	      arrivals: [{at: 0s, rate: 1/s}, {at: 4h, rate: 6/s}]
+//	      session: 15m                # mean time in the foreground
+//	      keep_open: 0.05             # share left open in the background
+//	      reload_foreground: 2h
+//	      reload_background: 72h
+//	      range_queries: 4            # 2 to 6
+//	      search_share: 0.8           # share of tabs that search,
+//	      search_queries: 2           # each holding this many searches
+//	      message_interval: 5m
+//	      versions:
+//	        - {name: before, backoff: reactive-2025-before, inactivity: 30s}
+//	        - {name: after, backoff: reactive-2025-after, inactivity: 60s}
+//	      release: before             # what loading tabs get; knob (choice), live
+//
+// backoff names a realtime/backoff preset. A deploy moves the backend to a
+// tier, dropping every connection for its gap:
+//
+//	timeline:
+//	  - {at: 5h45m, deploy: {target: backend, tier: free, gap: 2m}}
+//
+// Its metrics are the model's summary figures (queries_steady,
+// queries_peak, disconnects_overloaded, slo_attainment, unusable_time,
+// longest_unusable, last_unusable_at, query_latency with percentiles, ...;
+// `stormglass knobs` and the JSON output list them with their help), and
+// its series are sampled every run.sample (1s in the built-in replay).
+//
 // # Objectives, timeline and variants
 //
 //	slos:
@@ -94,7 +160,7 @@
 //	    drop: [surge]                 # timeline ids removed from the base
 //	    timeline: [...]               # entries added
 //
-// A metric is one of arrival_rate, throughput, response (with p50, p95,
+// For a queueing network a metric is one of arrival_rate, throughput, response (with p50, p95,
 // p99, min, max), in_system, blocked_fraction, or station.NAME.FIELD with
 // FIELD among arrival_rate, throughput, utilization, wait_mean,
 // response_mean, response_p99, queue_mean, system_mean, blocked_fraction.

@@ -143,6 +143,7 @@ func (d *decoder) scenario(doc *yaml.Node, sc *Scenario) {
 		}
 	}
 	d.knobs = d.knobSet(knobsNode, "knobs")
+	var workloadNode *yaml.Node
 	sc.Knobs = d.knobs
 	sc.Run = RunDefaults{Horizon: time.Hour, Replications: 10, Seed: 1}
 	d.mapping(root, "", []field{
@@ -161,20 +162,24 @@ func (d *decoder) scenario(doc *yaml.Node, sc *Scenario) {
 		{"knobs", false, func(*yaml.Node, string) {}},
 		{"components", true, func(v *yaml.Node, p string) {
 			d.sequence(v, p, "components", func(i int, v *yaml.Node, p string) {
-				if n := d.component(v, p); n != nil {
+				switch n, be := d.component(v, p); {
+				case n != nil:
 					sc.Networks = append(sc.Networks, n)
-				} else {
+				case be != nil:
+					sc.Backends = append(sc.Backends, be)
+				default:
 					d.dropped = true
 				}
 			})
-			if len(sc.Networks) == 0 {
+			if len(sc.Networks) == 0 && len(sc.Backends) == 0 {
 				d.dropped = true
 				if n := d.deref(v); n != nil && n.Kind == yaml.SequenceNode && len(n.Content) == 0 {
 					d.errorf(n, p, "expected at least one component")
 				}
 			}
 		}},
-		{"workload", true, func(v *yaml.Node, p string) {
+		{"workload", false, func(v *yaml.Node, p string) {
+			workloadNode = v
 			d.sequence(v, p, "sources", func(i int, v *yaml.Node, p string) {
 				sc.Workload = append(sc.Workload, d.source(v, p))
 			})
@@ -190,6 +195,28 @@ func (d *decoder) scenario(doc *yaml.Node, sc *Scenario) {
 			d.sequence(v, p, "variants", func(i int, v *yaml.Node, p string) { sc.Variants = append(sc.Variants, d.variant(v, p)) })
 		}},
 	})
+	d.componentMix(root, workloadNode, sc)
+}
+
+// componentMix checks what the components need of the rest of the file: a
+// queueing network takes its jobs from the workload; a reactive backend
+// brings its own clients, stands alone and measures from the start.
+func (d *decoder) componentMix(root, workloadNode *yaml.Node, sc *Scenario) {
+	if d.aborted || root.Kind != yaml.MappingNode {
+		return
+	}
+	switch {
+	case len(sc.Backends) > 1:
+		d.errorAt(sc.Backends[1].Pos, "components", "a scenario holds one %s component; this is the second", KindReactiveBackend)
+	case len(sc.Backends) == 1 && len(sc.Networks) > 0:
+		d.errorAt(sc.Backends[0].Pos, "components", "a %s cannot share a scenario with a %s: their metrics would collide", KindReactiveBackend, KindQueueingNetwork)
+	case len(sc.Backends) == 1 && workloadNode != nil:
+		d.errorf(workloadNode, "workload", "a %s brings its own clients: remove the workload, which only feeds a %s", KindReactiveBackend, KindQueueingNetwork)
+	case len(sc.Backends) == 1 && sc.Run.Warmup > 0:
+		d.errorAt(sc.Backends[0].Pos, "run.warmup", "a %s is measured from the start of the run (its day has no steady state to wait for): remove run.warmup", KindReactiveBackend)
+	case len(sc.Backends) == 0 && workloadNode == nil:
+		d.errorf(root, "", "missing required field \"workload\"")
+	}
 }
 
 func (d *decoder) metadata(n *yaml.Node, path string, m *Metadata) {
@@ -368,7 +395,18 @@ func (d *decoder) knobDeclaration(n *yaml.Node, path string) (declaredKnob, bool
 // Component kinds.
 const KindQueueingNetwork = "queueing-network"
 
-func (d *decoder) component(n *yaml.Node, path string) *Network {
+func (d *decoder) component(n *yaml.Node, path string) (*Network, *BackendSpec) {
+	if m := d.deref(n); m != nil && m.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(m.Content); i += 2 {
+			if k := m.Content[i]; k.Value == "kind" {
+				if v := d.deref(m.Content[i+1]); v != nil && v.Kind == yaml.ScalarNode && v.Value == KindReactiveBackend {
+					be := &BackendSpec{Pos: posOf(m)}
+					d.backend(n, path, be)
+					return nil, be
+				}
+			}
+		}
+	}
 	net := &Network{Pos: posOf(d.deref(n))}
 	kindOK := false
 	d.mapping(n, path, []field{
@@ -376,7 +414,7 @@ func (d *decoder) component(n *yaml.Node, path string) *Network {
 		{"kind", true, func(v *yaml.Node, p string) {
 			if s, ok := d.scalar(v, p, "a component kind"); ok {
 				if s != KindQueueingNetwork {
-					d.errorf(v, p, "unknown component kind %q%s: expected %s", s, suggest(s, []string{KindQueueingNetwork}), KindQueueingNetwork)
+					d.errorf(v, p, "unknown component kind %q%s: expected one of %s", s, suggest(s, componentKinds), strings.Join(componentKinds, ", "))
 					return
 				}
 				kindOK = true
@@ -394,9 +432,9 @@ func (d *decoder) component(n *yaml.Node, path string) *Network {
 		}},
 	})
 	if !kindOK {
-		return nil
+		return nil, nil
 	}
-	return net
+	return net, nil
 }
 
 var (
@@ -699,10 +737,26 @@ func (d *decoder) deploy(n *yaml.Node, path string) *Deploy {
 	dep := &Deploy{}
 	d.mapping(n, path, []field{
 		{"target", true, func(v *yaml.Node, p string) { d.name(v, p, &dep.Target) }},
-		{"servers", true, func(v *yaml.Node, p string) {
+		{"servers", false, func(v *yaml.Node, p string) {
 			var x int64
 			if d.integer(v, p, 1, 1e6, &x) {
 				dep.Servers = int(x)
+			}
+		}},
+		{"tier", false, func(v *yaml.Node, p string) {
+			tiers := BuiltinHardware().Names()
+			if w, ok := d.scalar(v, p, "a hardware tier"); ok {
+				if !contains(tiers, w) {
+					d.errorf(v, p, "unknown hardware tier %q%s: expected one of %s", w, suggest(w, tiers), strings.Join(tiers, ", "))
+					return
+				}
+				dep.Tier = w
+			}
+		}},
+		{"instances", false, func(v *yaml.Node, p string) {
+			var x int64
+			if d.integer(v, p, 1, 1000, &x) {
+				dep.Instances = int(x)
 			}
 		}},
 		{"gap", false, func(v *yaml.Node, p string) { d.duration(v, p, 0, &dep.Gap) }},

@@ -1,5 +1,7 @@
 package scenarios
 
+import "stormglass/models/reactive"
+
 // Measured is a metric's value over a run's measurement window.
 type Measured struct {
 	MetricInfo
@@ -13,6 +15,9 @@ type Measured struct {
 // Measure returns every metric of Scenario.Metrics over the window since
 // the last ResetStats.
 func (w *World) Measure() []Measured {
+	if w.rb != nil {
+		return w.measureBackend()
+	}
 	m := w.net.Metrics()
 	infos := w.plan.Scenario.Metrics()
 	out := make([]Measured, 0, len(infos))
@@ -50,6 +55,9 @@ func (w *World) Measure() []Measured {
 // network, M/M/c/K, M/G/1): a textbook check of the simulation. Callers
 // should ask before the timeline changes anything.
 func (w *World) Theory() (model string, values map[string]float64, ok bool) {
+	if w.rb != nil {
+		return "", nil, false // no closed form for a day of a reactive backend
+	}
 	t, ok := w.net.Theory()
 	if !ok {
 		return "", nil, false
@@ -130,9 +138,31 @@ func (w *World) sample() {
 
 // Series returns the time series recorded so far.
 func (w *World) Series() []Series {
+	if w.rb != nil {
+		infos, values := reactive.SeriesInfo(), w.rb.Series()
+		out := make([]Series, len(infos))
+		for i, m := range infos {
+			out[i] = Series{Name: m.Name, Unit: unitOf(m.Unit), Values: values[i]}
+		}
+		return out
+	}
 	out := make([]Series, len(w.series))
 	for i, s := range w.series {
 		out[i] = Series{Name: s.Name, Unit: s.Unit, Values: append([]float64(nil), s.Values...)}
+	}
+	return out
+}
+
+// measureBackend reports the backend's summary figures as metrics.
+func (w *World) measureBackend() []Measured {
+	index := map[string]MetricInfo{}
+	for _, m := range backendMetrics() {
+		index[m.Name] = m
+	}
+	var out []Measured
+	for _, f := range w.rb.Summary() {
+		out = append(out, Measured{MetricInfo: index[f.Name], Value: finite(f.Value), Min: finite(f.Min), Max: finite(f.Max),
+			P50: finite(f.P50), P95: finite(f.P95), P99: finite(f.P99), Count: f.Count})
 	}
 	return out
 }

@@ -34,9 +34,13 @@ var StationFields = []MetricInfo{
 	{"blocked_fraction", UnitNumber, false, "share of arrivals lost because the station was full"},
 }
 
-// Metrics lists every metric a run of the scenario reports: the network's,
-// then station.NAME.FIELD for each station.
+// Metrics lists every metric a run of the scenario reports: for a queueing
+// network the network's, then station.NAME.FIELD for each station; for a
+// reactive backend its summary figures.
 func (sc *Scenario) Metrics() []MetricInfo {
+	if len(sc.Backends) > 0 {
+		return backendMetrics()
+	}
 	out := slices.Clone(networkMetrics)
 	for _, net := range sc.Networks {
 		for _, st := range net.Stations {

@@ -148,7 +148,27 @@ func (sc *Scenario) plan(opt PlanOptions) (*Plan, error) {
 	if err := p.checkRoutes(); err != nil {
 		return nil, err
 	}
+	if err := p.checkBackend(); err != nil {
+		return nil, err
+	}
 	return p, nil
+}
+
+// checkBackend checks a reactive backend's values together, as the model
+// will (a backlog below the gateway's threads, more queries than a tab
+// holds): fields the loader checks one by one may still clash, through
+// knobs.
+func (p *Plan) checkBackend() error {
+	for _, be := range p.Scenario.Backends {
+		cfg, err := reactiveConfig(be, p.Values)
+		if err == nil {
+			err = cfg.Validate()
+		}
+		if err != nil {
+			return fmt.Errorf("component %s with these knob values: %w", be.Name, err)
+		}
+	}
+	return nil
 }
 
 // defaultSample picks a series interval giving a few hundred points, on a

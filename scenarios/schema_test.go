@@ -28,6 +28,9 @@ const (
 	schemaPath = "stormglass-v1.schema.json"
 	schemaID   = "https://stormglass.dev/schemas/stormglass-v1.schema.json"
 	schemaBase = "testdata/schema/base.yaml"
+	// schemaReactive is the built-in scenario of a reactive backend, the
+	// base of the tests of that component kind.
+	schemaReactive = "reactive-outage-2025"
 )
 
 // compileSchema reads and compiles the schema; the compiler checks it
@@ -165,6 +168,26 @@ func schemaReadBase(t *testing.T) string {
 	return string(data)
 }
 
+// schemaReadBuiltin returns a built-in scenario as embedded in the binary.
+func schemaReadBuiltin(t *testing.T, name string) string {
+	t.Helper()
+	data, err := builtinFS.ReadFile("builtin/" + name + ".yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
+
+// schemaBases are the valid documents the walking tests edit: the test
+// base (queueing networks) and the reactive-backend built-in.
+func schemaBases(t *testing.T) []struct{ name, text string } {
+	t.Helper()
+	return []struct{ name, text string }{
+		{schemaBase, schemaReadBase(t)},
+		{schemaReactive, schemaReadBuiltin(t, schemaReactive)},
+	}
+}
+
 // TestSchemaIsValidJSONAndCompiles checks the file itself: valid JSON, a
 // draft 2020-12 schema that compiles, with the parts editors rely on.
 func TestSchemaIsValidJSONAndCompiles(t *testing.T) {
@@ -191,7 +214,9 @@ func TestSchemaIsValidJSONAndCompiles(t *testing.T) {
 		}
 	}
 	defs, _ := doc["$defs"].(map[string]any)
-	for _, name := range []string{"duration", "rate", "knobRef", "station", "source", "route", "service", "entry", "fault", "deploy", "variant", "knob", "slo"} {
+	for _, name := range []string{"duration", "rate", "knobRef", "station", "source", "route", "service", "entry", "fault", "deploy", "variant", "knob", "slo",
+		"component", "componentKind", "queueingNetwork", "reactiveBackend", "tier", "gateway", "workers", "cost", "invalidation", "searchIndex",
+		"clients", "arrival", "clientVersion", "backendMetric", "zeroDuration"} {
 		if _, ok := defs[name]; !ok {
 			t.Errorf("$defs has no %s", name)
 		}
@@ -317,6 +342,20 @@ func schemaReplace(old, new string) schemaEdit {
 	}
 }
 
+// schemaReplaceRE replaces the text matching re (in multi-line mode), which
+// must occur exactly once, with new taken literally: an edit of a built-in
+// that does not depend on the numbers its authors tune.
+func schemaReplaceRE(re, new string) schemaEdit {
+	r := regexp.MustCompile("(?m)" + re)
+	return func(t *testing.T, doc string) string {
+		t.Helper()
+		if n := len(r.FindAllStringIndex(doc, -1)); n != 1 {
+			t.Fatalf("the base document matches %q %d times, want exactly once", re, n)
+		}
+		return r.ReplaceAllLiteralString(doc, new)
+	}
+}
+
 func schemaAppend(s string) schemaEdit {
 	return func(t *testing.T, doc string) string { return doc + s }
 }
@@ -324,12 +363,7 @@ func schemaAppend(s string) schemaEdit {
 // TestSchemaAcceptsVariationsTheLoaderAccepts edits the base in ways the
 // loader accepts, some of them unusual: the schema must accept each.
 func TestSchemaAcceptsVariationsTheLoaderAccepts(t *testing.T) {
-	sch := compileSchema(t)
-	base := schemaReadBase(t)
-	cases := []struct {
-		name string
-		edit schemaEdit
-	}{
+	schemaAcceptEach(t, schemaReadBase(t), []schemaVariation{
 		{"number as a title", schemaReplace("title: With the fix", "title: 2024")},
 		{"bool as a note", schemaReplace(`annotate: "Capacity doubled"`, "annotate: true")},
 		{"bare 0 duration", schemaReplace("warmup: 10m", "warmup: 0")},
@@ -349,7 +383,42 @@ func TestSchemaAcceptsVariationsTheLoaderAccepts(t *testing.T) {
 		{"processor sharing", schemaReplace("discipline: fcfs", "discipline: ps")},
 		{"literal block description", schemaReplace("  description: A valid scenario touching every part of the format.\n", "  description: |\n    Two lines\n    of text.\n")},
 		{"aliases", schemaReplace("service: {distribution: exponential, mean: 250ms}", "service: &svc {distribution: exponential, mean: 250ms}\n        to: archive\n      - name: mailer2\n        servers: 1\n        service: *svc")},
-	}
+	})
+}
+
+// TestSchemaAcceptsReactiveVariationsTheLoaderAccepts does the same with
+// the reactive-backend built-in.
+func TestSchemaAcceptsReactiveVariationsTheLoaderAccepts(t *testing.T) {
+	schemaAcceptEach(t, schemaReadBuiltin(t, schemaReactive), []schemaVariation{
+		{"zero warmup", schemaReplace("\nrun:\n", "\nrun:\n  warmup: 0s\n")},
+		{"bare 0 warmup", schemaReplace("\nrun:\n", "\nrun:\n  warmup: 0\n")},
+		{"another overflow policy", schemaReplaceRE(`^      overflow: .*$`, "      overflow: shed")},
+		{"no overflow policy", schemaReplaceRE(`^      overflow: .*\n`, "")},
+		{"several instances", schemaReplaceRE(`^    instances: .*$`, "    instances: 3")},
+		{"optional fields set", schemaReplace("    invalidation:\n", "    invalidation:\n      splay: true\n      write_log: 100_000\n")},
+		{"fixed cost", schemaReplaceRE(`range_cost: \{.*\}`, "range_cost: {mean: 4ms}")},
+		{"zero compaction time", schemaReplaceRE(`^      compaction_time: .*$`, "      compaction_time: 0")},
+		{"arrivals per minute", schemaReplaceRE(`\{at: 0s, rate: [^}]*\}`, "{at: 0s, rate: 30/min}")},
+		{"other backoff presets", schemaReplace("backoff: reactive-2025-before,", "backoff: grpc,")},
+		{"no search queries", schemaReplaceRE(`^      search_queries: .*$`, "      search_queries: 0")},
+		{"deploy with instances", schemaReplace("\ntimeline:\n", "\ntimeline:\n  - {at: 5h, deploy: {target: backend, tier: pro-large, instances: 2, gap: 0}}\n")},
+		{"deploy in a variant", schemaReplace("\nvariants:\n", "\nvariants:\n  - name: probe\n    timeline:\n      - {at: 6h, deploy: {target: backend, tier: starter}}\n")},
+		{"percentile of query latency", schemaReplace("\nslos:\n", "\nslos:\n  - {name: probe, metric: query_latency, stat: p99, max: 2s}\n")},
+		{"rate bound", schemaReplace("\nslos:\n", "\nslos:\n  - {name: probe, metric: queries_peak, max: 5k/s}\n")},
+	})
+}
+
+// schemaVariation is an edit of a valid document that the loader accepts.
+type schemaVariation struct {
+	name string
+	edit schemaEdit
+}
+
+// schemaAcceptEach applies each edit to base: the loader must accept the
+// copy (else the test is wrong), and so must the schema.
+func schemaAcceptEach(t *testing.T, base string, cases []schemaVariation) {
+	t.Helper()
+	sch := compileSchema(t)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			doc := c.edit(t, base)
@@ -368,14 +437,7 @@ func TestSchemaAcceptsVariationsTheLoaderAccepts(t *testing.T) {
 // a part of its message), and the schema must refuse it with an error at
 // the place given (at, a JSON pointer into the document).
 func TestSchemaAndLoaderRefuseTheSameMistakes(t *testing.T) {
-	sch := compileSchema(t)
-	base := schemaReadBase(t)
-	cases := []struct {
-		name string
-		edit schemaEdit
-		want string // part of the loader's message
-		at   string // where the schema reports an error
-	}{
+	cases := []schemaMistake{
 		// Unknown fields.
 		{"unknown top-level field", schemaAppend("extras: 1\n"), `unknown field "extras"`, ""},
 		{"unknown field in a station", schemaReplace("      - name: db\n        servers: 2\n", "      - name: db\n        servers: 2\n        replicas: 3\n"), `unknown field "replicas"`, "/components/0/stations/1"},
@@ -459,6 +521,75 @@ func TestSchemaAndLoaderRefuseTheSameMistakes(t *testing.T) {
 	if len(cases) < 12 {
 		t.Fatalf("only %d cases", len(cases))
 	}
+	schemaRefuseEach(t, schemaReadBase(t), cases)
+}
+
+// TestSchemaAndLoaderRefuseTheSameReactiveMistakes breaks the reactive-backend
+// built-in one way at a time, as TestSchemaAndLoaderRefuseTheSameMistakes
+// breaks the base.
+func TestSchemaAndLoaderRefuseTheSameReactiveMistakes(t *testing.T) {
+	cases := []schemaMistake{
+		// Unknown and missing fields.
+		{"unknown field in gateway", schemaReplace("    gateway:\n", "    gateway:\n      keepalive: 30s\n"), `unknown field "keepalive"`, "/components/0/gateway"},
+		{"unknown field in a client version", schemaReplace("{name: after, ", "{name: after, jitter: 0.5, "), `unknown field "jitter"`, "/components/0/clients/versions/1"},
+		{"station fields on a backend", schemaReplace("    kind: reactive-backend\n", "    kind: reactive-backend\n    sinks: [done]\n"), `unknown field "sinks"`, "/components/0"},
+		{"missing clients.versions", schemaReplaceRE(`^      versions:\n(        - .*\n)+`, ""), `missing required field "versions"`, "/components/0/clients"},
+		{"missing gateway threads", schemaReplaceRE(`^      threads: .*\n`, ""), `missing required field "threads"`, "/components/0/gateway"},
+		{"cost without a mean", schemaReplaceRE(`search_cost: \{.*\}`, "search_cost: {cv: 1}"), `missing required field "mean"`, "/components/0/workers/search_cost"},
+		{"backend without a tier", schemaReplaceRE(`^    tier: .*\n`, ""), `missing required field "tier"`, "/components/0"},
+
+		// Enums.
+		{"unknown overflow policy", schemaReplaceRE(`^      overflow: .*$`, "      overflow: drop"), `unknown value "drop"`, "/components/0/invalidation/overflow"},
+		{"misspelt backoff preset", schemaReplace("backoff: reactive-2025-after,", "backoff: reactive-2025-afterr,"), `unknown backoff preset "reactive-2025-afterr"`, "/components/0/clients/versions/1/backoff"},
+		{"unknown hardware tier", schemaReplaceRE(`^    tier: .*$`, "    tier: enterprise"), `unknown value "enterprise"`, "/components/0/tier"},
+		{"unknown tier in a deploy", schemaReplace("\ntimeline:\n", "\ntimeline:\n  - {at: 5h, deploy: {target: backend, tier: premium}}\n"), `unknown hardware tier "premium"`, "/timeline/0/deploy/tier"},
+		{"misspelt component kind", schemaReplace("kind: reactive-backend", "kind: reactive-backends"), `unknown component kind "reactive-backends"`, "/components/0/kind"},
+
+		// Values.
+		{"quoted bool", schemaReplaceRE(`^      legacy_metadata_reads: .*$`, `      legacy_metadata_reads: "true"`), "remove the quotes", "/components/0/invalidation/legacy_metadata_reads"},
+		{"heartbeat without a unit", schemaReplaceRE(`^      heartbeat: .*$`, "      heartbeat: 15"), `"15": expected a duration with a unit`, "/components/0/gateway/heartbeat"},
+		{"no instances", schemaReplaceRE(`^    instances: .*$`, "    instances: 0"), "out of range", "/components/0/instances"},
+		{"too many range queries", schemaReplaceRE(`^      range_queries: .*$`, "      range_queries: 9"), "out of range", "/components/0/clients/range_queries"},
+		{"too many search queries", schemaReplaceRE(`^      search_queries: .*$`, "      search_queries: 7"), "out of range", "/components/0/clients/search_queries"},
+		{"share above 1", schemaReplaceRE(`^      keep_open: .*$`, "      keep_open: 1.5"), "out of range", "/components/0/clients/keep_open"},
+		{"sessions lasting no time", schemaReplaceRE(`^      session: .*$`, "      session: 0s"), "out of range", "/components/0/clients/session"},
+		{"arrival rate without a unit", schemaReplaceRE(`\{at: 0s, rate: [^}]*\}`, "{at: 0s, rate: 1}"), "expected a rate with a unit of time", "/components/0/clients/arrivals/0/rate"},
+
+		// What a reactive backend takes of the rest of the file.
+		{"workload with a reactive backend", schemaAppend("workload:\n  - {name: users, rate: 1/s, to: backend}\n"), "a reactive-backend brings its own clients", "/workload"},
+		{"warmup with a reactive backend", schemaReplace("\nrun:\n", "\nrun:\n  warmup: 10m\n"), "remove run.warmup", "/run/warmup"},
+		{"queueing network beside a reactive backend", schemaReplace("\ncomponents:\n", "\ncomponents:\n  - name: shop\n    kind: queueing-network\n    stations: [{name: web, servers: 1, service: {distribution: exponential, mean: 1s}, to: done}]\n    sinks: [done]\n"), "cannot share a scenario with a queueing-network", "/components"},
+		{"deploy of a backend with both tier and servers", schemaReplace("\ntimeline:\n", "\ntimeline:\n  - {at: 5h, deploy: {target: backend, tier: free, servers: 2}}\n"), "a backend runs on a hardware tier", "/timeline/0/deploy"},
+		{"deploy of a backend onto servers", schemaReplace("\ntimeline:\n", "\ntimeline:\n  - {at: 5h, deploy: {target: backend, servers: 2}}\n"), `missing required field "tier"`, "/timeline/0/deploy"},
+		{"deploy of a backend with instances only", schemaReplace("\ntimeline:\n", "\ntimeline:\n  - {at: 5h, deploy: {target: backend, instances: 2}}\n"), `missing required field "tier"`, "/timeline/0/deploy"},
+		{"deploy onto servers in a variant", schemaReplace("\nvariants:\n", "\nvariants:\n  - name: probe\n    timeline:\n      - {at: 6h, deploy: {target: backend, servers: 4}}\n"), `missing required field "tier"`, "/variants/0/timeline/0/deploy"},
+
+		// Objectives.
+		{"network metric on a reactive backend", schemaReplace("\nslos:\n", "\nslos:\n  - {name: probe, metric: throughput, min: 5/s}\n"), `unknown metric "throughput"`, "/slos/0/metric"},
+		{"percentile of a figure without a distribution", schemaReplace("\nslos:\n", "\nslos:\n  - {name: probe, metric: unusable_time, stat: p99, max: 0s}\n"), "has only a mean", "/slos/0/metric"},
+		{"number bound on a time figure", schemaReplace("\nslos:\n", "\nslos:\n  - {name: probe, metric: unusable_time, max: 5}\n"), "expected a duration with a unit", "/slos/0/max"},
+		{"time bound on a count", schemaReplace("\nslos:\n", "\nslos:\n  - {name: probe, metric: disconnects_overloaded, max: 5s}\n"), "expected a number", "/slos/0/max"},
+	}
+	if len(cases) < 10 {
+		t.Fatalf("only %d cases", len(cases))
+	}
+	schemaRefuseEach(t, schemaReadBuiltin(t, schemaReactive), cases)
+}
+
+// schemaMistake is a one-edit breakage of a valid document.
+type schemaMistake struct {
+	name string
+	edit schemaEdit
+	want string // part of the loader's message
+	at   string // where the schema reports an error
+}
+
+// schemaRefuseEach applies each edit to base: the loader must refuse the
+// copy for the reason given, and the schema must report an error at the
+// place given.
+func schemaRefuseEach(t *testing.T, base string, cases []schemaMistake) {
+	t.Helper()
+	sch := compileSchema(t)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			doc := c.edit(t, base)
@@ -505,11 +636,10 @@ func schemaMappings(n *yaml.Node, path string, out *[]schemaMapping) {
 	}
 }
 
-// schemaForEachMapping parses the base and calls f for each of its mappings, on
+// schemaForEachMapping parses base and calls f for each of its mappings, on
 // a fresh tree each time so edits do not accumulate.
-func schemaForEachMapping(t *testing.T, f func(root, m *yaml.Node, path string)) {
+func schemaForEachMapping(t *testing.T, base string, f func(root, m *yaml.Node, path string)) {
 	t.Helper()
-	base := schemaReadBase(t)
 	var count yaml.Node
 	if err := yaml.Unmarshal([]byte(base), &count); err != nil {
 		t.Fatal(err)
@@ -537,54 +667,58 @@ func schemaMarshal(t *testing.T, root *yaml.Node) []byte {
 }
 
 // TestSchemaRefusesUnknownFieldsEverywhere adds an unknown field to every
-// mapping of the base document in turn: both must refuse each copy. (The
+// mapping of each base document in turn: both must refuse each copy. (The
 // name is not a valid knob name either, so knob assignments refuse it.)
 func TestSchemaRefusesUnknownFieldsEverywhere(t *testing.T) {
 	sch := compileSchema(t)
-	n := 0
-	schemaForEachMapping(t, func(root, m *yaml.Node, path string) {
-		n++
-		m.Content = append(m.Content,
-			&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: "Unknown-Field"},
-			&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: "1"})
-		doc := schemaMarshal(t, root)
-		if _, err := Load("unknown.yaml", doc); err == nil {
-			t.Errorf("%s: the loader accepts an unknown field", path)
+	for _, b := range schemaBases(t) {
+		n := 0
+		schemaForEachMapping(t, b.text, func(root, m *yaml.Node, path string) {
+			n++
+			m.Content = append(m.Content,
+				&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: "Unknown-Field"},
+				&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: "1"})
+			doc := schemaMarshal(t, root)
+			if _, err := Load("unknown.yaml", doc); err == nil {
+				t.Errorf("%s %s: the loader accepts an unknown field", b.name, path)
+			}
+			if err := schemaValidate(sch, doc); err == nil {
+				t.Errorf("%s %s: the schema accepts an unknown field", b.name, path)
+			} else if !schemaErrorAt(err, path) {
+				t.Errorf("%s %s: the schema reports nothing there:\n%v", b.name, path, err)
+			}
+		})
+		if n < 40 {
+			t.Errorf("only %d schemaMappings in %s", n, b.name)
 		}
-		if err := schemaValidate(sch, doc); err == nil {
-			t.Errorf("%s: the schema accepts an unknown field", path)
-		} else if !schemaErrorAt(err, path) {
-			t.Errorf("%s: the schema reports nothing there:\n%v", path, err)
-		}
-	})
-	if n < 40 {
-		t.Errorf("only %d schemaMappings in the base document", n)
 	}
 }
 
-// TestSchemaRequiredMatchesLoader removes each field of the base document
+// TestSchemaRequiredMatchesLoader removes each field of each base document
 // in turn. The schema must never refuse what the loader accepts, and a
 // field the loader requires must be required by the schema too.
 func TestSchemaRequiredMatchesLoader(t *testing.T) {
 	sch := compileSchema(t)
-	schemaForEachMapping(t, func(root, m *yaml.Node, path string) {
-		keys := len(m.Content) / 2
-		content := m.Content
-		for k := range keys {
-			name := content[2*k].Value
-			m.Content = slices.Concat(content[:2*k], content[2*k+2:])
-			doc := schemaMarshal(t, root)
-			m.Content = content
-			_, lerr := Load("removed.yaml", doc)
-			serr := schemaValidate(sch, doc)
-			if serr != nil && lerr == nil {
-				t.Errorf("%s/%s removed: the schema refuses what the loader accepts:\n%v", path, name, serr)
+	for _, b := range schemaBases(t) {
+		schemaForEachMapping(t, b.text, func(root, m *yaml.Node, path string) {
+			keys := len(m.Content) / 2
+			content := m.Content
+			for k := range keys {
+				name := content[2*k].Value
+				m.Content = slices.Concat(content[:2*k], content[2*k+2:])
+				doc := schemaMarshal(t, root)
+				m.Content = content
+				_, lerr := Load("removed.yaml", doc)
+				serr := schemaValidate(sch, doc)
+				if serr != nil && lerr == nil {
+					t.Errorf("%s %s/%s removed: the schema refuses what the loader accepts:\n%v", b.name, path, name, serr)
+				}
+				if lerr != nil && serr == nil && (strings.Contains(lerr.Error(), "missing required field") || strings.Contains(lerr.Error(), "missing where jobs go next")) {
+					t.Errorf("%s %s/%s removed: the loader requires it, the schema does not:\n%v", b.name, path, name, lerr)
+				}
 			}
-			if lerr != nil && serr == nil && (strings.Contains(lerr.Error(), "missing required field") || strings.Contains(lerr.Error(), "missing where jobs go next")) {
-				t.Errorf("%s/%s removed: the loader requires it, the schema does not:\n%v", path, name, lerr)
-			}
-		}
-	})
+		})
+	}
 }
 
 // TestSchemaEnumsMatchLoader compares the schema's fixed words with the
@@ -632,6 +766,16 @@ func TestSchemaEnumsMatchLoader(t *testing.T) {
 	for _, alt := range get("$defs", "entry", "oneOf").([]any) {
 		actions = append(actions, words(alt.(map[string]any)["required"])...)
 	}
+	var summary []string
+	for _, m := range backendMetrics() {
+		summary = append(summary, m.Name)
+	}
+	var distributed []string
+	for _, m := range slices.Concat(networkMetrics, backendMetrics()) {
+		if m.Distribution {
+			distributed = append(distributed, m.Name)
+		}
+	}
 	for _, c := range []struct {
 		what string
 		got  []string
@@ -643,7 +787,17 @@ func TestSchemaEnumsMatchLoader(t *testing.T) {
 		{"fault kinds", words(get("$defs", "fault", "properties", "kind", "enum")), faultKinds},
 		{"statistics", words(get("$defs", "slo", "properties", "stat", "enum")), sloStats},
 		{"knob types", words(get("$defs", "knob", "properties", "type", "enum")), kinds},
-		{"component kinds", words(get("$defs", "component", "properties", "kind", "enum")), []string{KindQueueingNetwork}},
+		{"component kinds", words(get("$defs", "componentKind", "enum")), componentKinds},
+		{"queueing-network kind", []string{fmt.Sprint(get("$defs", "queueingNetwork", "properties", "kind", "const"))}, []string{KindQueueingNetwork}},
+		{"reactive-backend kind", []string{fmt.Sprint(get("$defs", "reactiveBackend", "properties", "kind", "const"))}, []string{KindReactiveBackend}},
+		{"reactive-backend kind (component)", []string{fmt.Sprint(get("$defs", "component", "if", "properties", "kind", "const"))}, []string{KindReactiveBackend}},
+		{"reactive-backend kind (top level)", []string{fmt.Sprint(get("allOf", "0", "if", "properties", "components", "contains", "properties", "kind", "const"))}, []string{KindReactiveBackend}},
+		{"queueing-network kind (component)", []string{fmt.Sprint(get("$defs", "component", "else", "if", "properties", "kind", "const"))}, []string{KindQueueingNetwork}},
+		{"overflow policies", words(get("$defs", "invalidation", "properties", "overflow", "oneOf", "0", "enum")), overflowPolicies},
+		{"backoff presets", words(get("$defs", "clientVersion", "properties", "backoff", "enum")), backoffPresets()},
+		{"hardware tiers", words(get("$defs", "tier", "enum")), BuiltinHardware().Names()},
+		{"reactive summary metrics", words(get("$defs", "backendMetric", "enum")), summary},
+		{"metrics with a distribution", words(get("$defs", "slo", "allOf", "0", "then", "properties", "metric", "enum")), distributed},
 		{"network metrics", words(get("$defs", "metric", "anyOf", "0", "enum")), network},
 		{"timeline actions", actions, timelineActions},
 		{"apiVersion", []string{fmt.Sprint(get("properties", "apiVersion", "const"))}, []string{APIVersion}},
@@ -663,34 +817,44 @@ func TestSchemaEnumsMatchLoader(t *testing.T) {
 
 // TestSchemaMetricUnitsMatchLoader adds an objective on every metric, with
 // a bound in its unit and in a wrong one, and with a percentile: the
-// schema must agree with the loader each time.
+// schema must agree with the loader each time. The metrics of the other
+// component kind are refused by both.
 func TestSchemaMetricUnitsMatchLoader(t *testing.T) {
 	sch := compileSchema(t)
-	base := schemaReadBase(t)
-	metrics := slices.Clone(networkMetrics)
+	network := slices.Clone(networkMetrics)
 	for _, f := range StationFields {
 		f.Name = "station.db." + f.Name
-		metrics = append(metrics, f)
+		network = append(network, f)
 	}
+	reactive := backendMetrics()
 	right := map[MetricUnit]string{UnitNumber: "0.5", UnitSeconds: "2s", UnitPerSecond: "5/s"}
 	wrong := map[MetricUnit]string{UnitNumber: "2s", UnitSeconds: "5/s", UnitPerSecond: "2s"}
-	for _, m := range metrics {
-		for _, c := range []struct {
-			slo   string
-			valid bool
-		}{
-			{fmt.Sprintf("{name: probe, metric: %s, max: %s}", m.Name, right[m.Unit]), true},
-			{fmt.Sprintf("{name: probe, metric: %s, min: %s}", m.Name, wrong[m.Unit]), false},
-			{fmt.Sprintf("{name: probe, metric: %s, stat: p99, max: %s}", m.Name, right[m.Unit]), m.Distribution},
-		} {
-			doc := schemaReplace("\ntimeline:\n", "\n  - "+c.slo+"\ntimeline:\n")(t, base)
-			_, lerr := Load("probe.yaml", []byte(doc))
-			serr := schemaValidate(sch, []byte(doc))
-			if (lerr == nil) != c.valid {
-				t.Errorf("%s: the loader says %v, want valid=%v", c.slo, lerr, c.valid)
-			}
-			if (serr == nil) != c.valid {
-				t.Errorf("%s: the schema says %v, want valid=%v", c.slo, serr, c.valid)
+	for _, b := range []struct {
+		name, text      string
+		metrics, others []MetricInfo
+	}{
+		{schemaBase, schemaReadBase(t), network, reactive},
+		{schemaReactive, schemaReadBuiltin(t, schemaReactive), reactive, network},
+	} {
+		for _, m := range slices.Concat(b.metrics, b.others) {
+			known := slices.Contains(b.metrics, m)
+			for _, c := range []struct {
+				slo   string
+				valid bool
+			}{
+				{fmt.Sprintf("{name: probe, metric: %s, max: %s}", m.Name, right[m.Unit]), known},
+				{fmt.Sprintf("{name: probe, metric: %s, min: %s}", m.Name, wrong[m.Unit]), false},
+				{fmt.Sprintf("{name: probe, metric: %s, stat: p99, max: %s}", m.Name, right[m.Unit]), known && m.Distribution},
+			} {
+				doc := schemaReplace("\ntimeline:\n", "\n  - "+c.slo+"\ntimeline:\n")(t, b.text)
+				_, lerr := Load("probe.yaml", []byte(doc))
+				serr := schemaValidate(sch, []byte(doc))
+				if (lerr == nil) != c.valid {
+					t.Errorf("%s %s: the loader says %v, want valid=%v", b.name, c.slo, lerr, c.valid)
+				}
+				if (serr == nil) != c.valid {
+					t.Errorf("%s %s: the schema says %v, want valid=%v", b.name, c.slo, serr, c.valid)
+				}
 			}
 		}
 	}

@@ -25,7 +25,8 @@ type Scenario struct {
 	Meta     Metadata
 	Run      RunDefaults
 	Knobs    *knob.Set
-	Networks []*Network // the queueing-network components
+	Networks []*Network     // the queueing-network components
+	Backends []*BackendSpec // the reactive-backend component, if any
 	Workload []*SourceSpec
 	SLOs     []SLO
 	Timeline []Entry
@@ -178,12 +179,15 @@ type Fault struct {
 	Factor float64       // slowdown and surge
 }
 
-// Deploy moves a station to a new number of servers after a redeploy gap
-// during which it serves nobody.
+// Deploy moves a station to a new number of servers, or a reactive
+// backend to a hardware tier, after a redeploy gap during which it serves
+// nobody.
 type Deploy struct {
-	Target  string
-	Servers int
-	Gap     time.Duration
+	Target    string
+	Servers   int    // a station's
+	Tier      string // a backend's
+	Instances int    // a backend's; 0 keeps the number it has
+	Gap       time.Duration
 }
 
 // Variant is a named overlay on the base scenario: knob values, timeline

@@ -134,35 +134,7 @@ func writeTable(w io.Writer, r *runner.Result) error {
 		{"wait_mean", "WAIT"}, {"response_mean", "RESPONSE"}, {"response_p99", "RESPONSE P99"},
 		{"queue_mean", "QUEUE"}, {"blocked_fraction", "BLOCKED"},
 	}
-	tw = tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
-	h := "STATION\t"
-	for _, f := range fields {
-		h += f.head + "\t"
-	}
-	fmt.Fprintln(tw, h)
-	for _, name := range r.StationNames() {
-		row, theory := name+"\t", "  theory\t"
-		hasTheory := false
-		for _, f := range fields {
-			st := r.Stations[name][f.key]
-			cell := fmtValue(st.Mean, st.Unit) + halfWidth(st)
-			row += cell + "\t"
-			if st.Theory != nil {
-				hasTheory = true
-				theory += fmtValue(*st.Theory, st.Unit)
-				if m := theoryMark(st); m == "OUTSIDE CI" {
-					theory += " (outside)"
-				}
-				count(st)
-			}
-			theory += "\t"
-		}
-		fmt.Fprintln(tw, row)
-		if hasTheory {
-			fmt.Fprintln(tw, theory)
-		}
-	}
-	tw.Flush()
+	writeStations(ew, r, fields, count)
 	if total > 0 {
 		fmt.Fprintf(ew, "\n%d of %d closed-form values inside their 95%% interval (about 1 in 20 may fall outside by chance).\n", inside, total)
 	}
@@ -310,4 +282,41 @@ func writeCompareCSV(w io.Writer, c *runner.Comparison) error {
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// writeStations prints the per-station table of a queueing-network run;
+// a run without stations prints nothing.
+func writeStations(ew io.Writer, r *runner.Result, fields []struct{ key, head string }, count func(*runner.Stat)) {
+	if len(r.StationNames()) == 0 {
+		return
+	}
+	tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
+	h := "STATION\t"
+	for _, f := range fields {
+		h += f.head + "\t"
+	}
+	fmt.Fprintln(tw, h)
+	for _, name := range r.StationNames() {
+		row, theory := name+"\t", "  theory\t"
+		hasTheory := false
+		for _, f := range fields {
+			st := r.Stations[name][f.key]
+			cell := fmtValue(st.Mean, st.Unit) + halfWidth(st)
+			row += cell + "\t"
+			if st.Theory != nil {
+				hasTheory = true
+				theory += fmtValue(*st.Theory, st.Unit)
+				if m := theoryMark(st); m == "OUTSIDE CI" {
+					theory += " (outside)"
+				}
+				count(st)
+			}
+			theory += "\t"
+		}
+		fmt.Fprintln(tw, row)
+		if hasTheory {
+			fmt.Fprintln(tw, theory)
+		}
+	}
+	tw.Flush()
 }

@@ -20,7 +20,7 @@ import (
 
 // DefaultScenario is what `stormglass run` and `make run` replay when no
 // scenario is named.
-const DefaultScenario = "checkout"
+const DefaultScenario = "reactive-outage-2025"
 
 // runFlags are the flags run and compare share.
 type runFlags struct {

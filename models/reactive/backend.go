@@ -408,6 +408,9 @@ func (b *Backend) endSession(idx int) {
 	c.life++
 	b.versionOpen[c.version]--
 	b.m.add(sDiscLeft, 1)
+	// A closed tab never returns (its user comes back as a new tab): let
+	// its read sets and backoff go, most of a day's tabs are closed ones.
+	c.sets, c.bo, c.user = nil, nil, nil
 }
 
 // close ends the tab's connection or attempt, whatever its state.
