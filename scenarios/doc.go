@@ -139,8 +139,8 @@
 // Its metrics are the model's summary figures (queries_steady,
 // queries_peak, disconnects_overloaded, slo_attainment, unusable_time,
 // longest_unusable, last_unusable_at, query_latency with percentiles, ...;
-// `stormglass knobs` and the JSON output list them with their help), and
-// its series are sampled every run.sample (1s in the built-in replay).
+// reactive.SummaryInfo lists them with their help), and its series are
+// sampled every run.sample (1s in the built-in replay).
 //
 // # Objectives, timeline and variants
 //
