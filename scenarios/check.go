@@ -215,7 +215,13 @@ func (d *decoder) checkSLO(sc *Scenario, s *SLO, path string) {
 	}
 	s.Unit = m.Unit
 	if s.Stat != "mean" && !m.Distribution {
-		d.errorAt(s.Pos, path+".stat", "%s has only a mean: %s is for metrics with a distribution, such as response", s.Metric, s.Stat)
+		var dist []string
+		for _, m := range sc.Metrics() {
+			if m.Distribution {
+				dist = append(dist, m.Name)
+			}
+		}
+		d.errorAt(s.Pos, path+".stat", "%s has only a mean: %s is for metrics with a distribution (here: %s)", s.Metric, s.Stat, strings.Join(dist, ", "))
 	}
 	kind := map[MetricUnit]knob.Kind{UnitNumber: knob.Number, UnitSeconds: knob.Duration, UnitPerSecond: knob.Rate}[m.Unit]
 	for i, out := range []**float64{&s.Min, &s.Max} {
@@ -296,10 +302,10 @@ func (d *decoder) checkDeploy(e Entry, path, kind string) {
 		d.errorAt(e.Pos, path+".servers", "missing required field \"servers\": a station is redeployed on a number of servers")
 	case kind == "station" && (dep.Tier != "" || dep.Instances != 0):
 		d.errorAt(e.Pos, path+".tier", "a station has servers, not a hardware tier: give servers only")
-	case kind == "backend" && dep.Tier == "":
-		d.errorAt(e.Pos, path+".tier", "missing required field \"tier\": a backend is redeployed on a hardware tier")
 	case kind == "backend" && dep.Servers != 0:
 		d.errorAt(e.Pos, path+".servers", "a backend runs on a hardware tier: give tier (and instances), not servers")
+	case kind == "backend" && !dep.tierGiven:
+		d.errorAt(e.Pos, path+".tier", "missing required field \"tier\": a backend is redeployed on a hardware tier")
 	}
 }
 

@@ -213,7 +213,7 @@ func (d *decoder) componentMix(root, workloadNode *yaml.Node, sc *Scenario) {
 	case len(sc.Backends) == 1 && workloadNode != nil:
 		d.errorf(workloadNode, "workload", "a %s brings its own clients: remove the workload, which only feeds a %s", KindReactiveBackend, KindQueueingNetwork)
 	case len(sc.Backends) == 1 && sc.Run.Warmup > 0:
-		d.errorAt(sc.Backends[0].Pos, "run.warmup", "a %s is measured from the start of the run (its day has no steady state to wait for): remove run.warmup", KindReactiveBackend)
+		d.errorAt(warmupPos(root), "run.warmup", "a %s is measured from the start of the run (its day has no steady state to wait for): remove run.warmup", KindReactiveBackend)
 	case len(sc.Backends) == 0 && workloadNode == nil:
 		d.errorf(root, "", "missing required field \"workload\"")
 	}
@@ -744,6 +744,7 @@ func (d *decoder) deploy(n *yaml.Node, path string) *Deploy {
 			}
 		}},
 		{"tier", false, func(v *yaml.Node, p string) {
+			dep.tierGiven = true
 			tiers := BuiltinHardware().Names()
 			if w, ok := d.scalar(v, p, "a hardware tier"); ok {
 				if !contains(tiers, w) {
@@ -782,4 +783,21 @@ func (d *decoder) variant(n *yaml.Node, path string) Variant {
 		{"timeline", false, func(x *yaml.Node, p string) { v.Timeline = d.timeline(x, p) }},
 	})
 	return v
+}
+
+// warmupPos finds run.warmup in the top-level mapping.
+func warmupPos(root *yaml.Node) Pos {
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if root.Content[i].Value != "run" {
+			continue
+		}
+		if run := root.Content[i+1]; run.Kind == yaml.MappingNode {
+			for j := 0; j+1 < len(run.Content); j += 2 {
+				if run.Content[j].Value == "warmup" {
+					return posOf(run.Content[j+1])
+				}
+			}
+		}
+	}
+	return posOf(root)
 }

@@ -169,6 +169,38 @@ func (d *decoder) backend(n *yaml.Node, path string, be *BackendSpec) {
 		}},
 		{"clients", true, func(v *yaml.Node, p string) { d.clients(v, p, &be.Clients) }},
 	})
+	d.backendLimits(be, path)
+}
+
+// backendLimits checks the limits that join two literal fields; through
+// knobs, the plan checks them with the knobs' values.
+func (d *decoder) backendLimits(be *BackendSpec, path string) {
+	lit := func(p Param) (float64, bool) {
+		if p.Knob != "" || !p.Value.IsSet() {
+			return 0, false
+		}
+		return p.Value.Float(), true
+	}
+	if t, ok := lit(be.GatewayThreads); ok {
+		if b, ok := lit(be.Backlog); ok && b < t {
+			d.errorAt(be.Backlog.Pos, path+".gateway.backlog", "%v is below the gateway's %v threads: expected a backlog of at least the threads", b, t)
+		}
+	}
+	if lo, ok := lit(be.CompactionSegments); ok {
+		if hi, ok := lit(be.CompactionMaxSegments); ok && hi < lo {
+			d.errorAt(be.CompactionMaxSegments.Pos, path+".search_index.compaction_max_segments", "%v is below compaction_segments (%v): a compaction merges at least that many", hi, lo)
+		}
+	}
+	c := be.Clients
+	if r, ok := lit(c.RangeQueries); ok {
+		s := 1.0
+		if c.SearchQueries.IsSet() {
+			s, ok = lit(c.SearchQueries)
+		}
+		if ok && r+s > float64(reactive.MaxQueries) {
+			d.errorAt(c.RangeQueries.Pos, path+".clients.range_queries", "%v range and %v search queries: a tab holds at most %d", r, s, reactive.MaxQueries)
+		}
+	}
 }
 
 func (d *decoder) clients(n *yaml.Node, path string, c *ClientsSpec) {
@@ -238,7 +270,9 @@ func (d *decoder) clients(n *yaml.Node, path string, c *ClientsSpec) {
 				}},
 				{"inactivity", true, set(&vs.Inactivity, paramSpec{kind: knob.Duration, min: 0, max: 86400, positive: true})},
 			})
-			names = append(names, vs.Name)
+			if !contains(names, vs.Name) {
+				names = append(names, vs.Name)
+			}
 			c.Versions = append(c.Versions, vs)
 		})
 	}

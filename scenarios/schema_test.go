@@ -560,9 +560,9 @@ func TestSchemaAndLoaderRefuseTheSameReactiveMistakes(t *testing.T) {
 		{"warmup with a reactive backend", schemaReplace("\nrun:\n", "\nrun:\n  warmup: 10m\n"), "remove run.warmup", "/run/warmup"},
 		{"queueing network beside a reactive backend", schemaReplace("\ncomponents:\n", "\ncomponents:\n  - name: shop\n    kind: queueing-network\n    stations: [{name: web, servers: 1, service: {distribution: exponential, mean: 1s}, to: done}]\n    sinks: [done]\n"), "cannot share a scenario with a queueing-network", "/components"},
 		{"deploy of a backend with both tier and servers", schemaReplace("\ntimeline:\n", "\ntimeline:\n  - {at: 5h, deploy: {target: backend, tier: free, servers: 2}}\n"), "a backend runs on a hardware tier", "/timeline/0/deploy"},
-		{"deploy of a backend onto servers", schemaReplace("\ntimeline:\n", "\ntimeline:\n  - {at: 5h, deploy: {target: backend, servers: 2}}\n"), `missing required field "tier"`, "/timeline/0/deploy"},
+		{"deploy of a backend onto servers", schemaReplace("\ntimeline:\n", "\ntimeline:\n  - {at: 5h, deploy: {target: backend, servers: 2}}\n"), `a backend runs on a hardware tier: give tier (and instances), not servers`, "/timeline/0/deploy"},
 		{"deploy of a backend with instances only", schemaReplace("\ntimeline:\n", "\ntimeline:\n  - {at: 5h, deploy: {target: backend, instances: 2}}\n"), `missing required field "tier"`, "/timeline/0/deploy"},
-		{"deploy onto servers in a variant", schemaReplace("\nvariants:\n", "\nvariants:\n  - name: probe\n    timeline:\n      - {at: 6h, deploy: {target: backend, servers: 4}}\n"), `missing required field "tier"`, "/variants/0/timeline/0/deploy"},
+		{"deploy onto servers in a variant", schemaReplace("\nvariants:\n", "\nvariants:\n  - name: probe\n    timeline:\n      - {at: 6h, deploy: {target: backend, servers: 4}}\n"), `a backend runs on a hardware tier: give tier (and instances), not servers`, "/variants/0/timeline/0/deploy"},
 
 		// Objectives.
 		{"network metric on a reactive backend", schemaReplace("\nslos:\n", "\nslos:\n  - {name: probe, metric: throughput, min: 5/s}\n"), `unknown metric "throughput"`, "/slos/0/metric"},

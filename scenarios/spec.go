@@ -188,6 +188,8 @@ type Deploy struct {
 	Tier      string // a backend's
 	Instances int    // a backend's; 0 keeps the number it has
 	Gap       time.Duration
+
+	tierGiven bool // tier was written, valid or not
 }
 
 // Variant is a named overlay on the base scenario: knob values, timeline

@@ -64,8 +64,8 @@ const (
 	qMessages
 )
 
-// maxQueries bounds a tab's queries (RangeQueries plus SearchQueries).
-const maxQueries = 8
+// MaxQueries bounds a tab's queries (RangeQueries plus SearchQueries).
+const MaxQueries = 8
 
 // Query causes.
 const (
@@ -84,7 +84,7 @@ type client struct {
 	unsynced uint8 // queries without a result on the current connection
 	nq       uint8
 	nsearch  uint8 // the last nsearch queries are full-text searches
-	subs     [maxQueries]invalidation.SubID
+	subs     [MaxQueries]invalidation.SubID
 	bo       *backoff.Backoff
 	sets     []invalidation.ReadSet
 	user     []byte
@@ -549,7 +549,7 @@ func (b *Backend) handshakeDone(idx int, gen uint32) {
 	b.m.add(cause, float64(c.nq))
 	b.m.add(sQueries, float64(c.nq))
 	c.unsynced = 1<<c.nq - 1
-	c.subs = [maxQueries]invalidation.SubID{}
+	c.subs = [MaxQueries]invalidation.SubID{}
 	// Every query is registered unrun (timestamp zero) and waits for its
 	// first run in the update queue, which may be full.
 	ids, _ := b.eng.SubscribeAll(c.conn(idx), c.sets, 0)

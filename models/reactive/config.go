@@ -160,8 +160,8 @@ func (c *Config) Validate() error {
 	if cl.Session <= 0 || cl.ReloadForeground <= 0 || cl.ReloadBackground <= 0 || cl.MessageInterval <= 0 {
 		bad("clients: session, reload and message intervals must be positive")
 	}
-	if cl.RangeQueries < 2 || cl.SearchQueries < 0 || cl.RangeQueries+cl.SearchQueries > maxQueries {
-		bad("clients: %d range and %d search queries, expected at least 2 ranges, no negative count, at most %d in all", cl.RangeQueries, cl.SearchQueries, maxQueries)
+	if cl.RangeQueries < 2 || cl.SearchQueries < 0 || cl.RangeQueries+cl.SearchQueries > MaxQueries {
+		bad("clients: %d range and %d search queries, expected at least 2 ranges, no negative count, at most %d in all", cl.RangeQueries, cl.SearchQueries, MaxQueries)
 	}
 	if cl.KeepOpen < 0 || cl.KeepOpen > 1 || cl.SearchShare < 0 || cl.SearchShare > 1 {
 		bad("clients: keep-open share %g and search share %g must lie in [0, 1]", cl.KeepOpen, cl.SearchShare)
