@@ -10,9 +10,9 @@ import (
 // The flagship replay: incident 1 of INCIDENTS.md, the reactive backend that
 // took down a chat app on 2025-06-01. Each test runs the built-in scenario
 // through the CLI, as a planner would, and asserts the incident's signatures
-// on its JSON. Every run has two replications, two independent streams of
-// randomness; bounds are checked on the smaller and the larger of the two,
-// so each signature holds for every seed, not on average.
+// on its JSON. Every run has two replications (the incident three), each an
+// independent stream of randomness; bounds are checked on the smallest and
+// the largest, so each signature holds for every seed, not on average.
 
 // figure is a summary metric over the replications.
 type figure struct{ mean, min, max float64 }
@@ -71,14 +71,14 @@ func between(t *testing.T, what string, f figure, lo, hi float64) {
 }
 
 func TestOutage2025Signatures(t *testing.T) {
-	runs := []struct{ variant, until string }{
-		{"incident", "9h"},
-		{"no-action", "6h"},
-		{"trigger-removed", "7h"},
-		{"compaction-fix", "6h"},
-		{"backoff-fix", "6h"},
-		{"queue-limit", "6h"},
-		{"remediated", "6h"},
+	runs := []struct{ variant, until, replications string }{
+		{"incident", "9h", "3"},
+		{"no-action", "6h", "2"},
+		{"trigger-removed", "7h", "2"},
+		{"compaction-fix", "6h", "2"},
+		{"backoff-fix", "6h", "2"},
+		{"queue-limit", "6h", "2"},
+		{"remediated", "6h", "2"},
 	}
 	var mu sync.Mutex
 	results := map[string]map[string]any{}
@@ -86,7 +86,7 @@ func TestOutage2025Signatures(t *testing.T) {
 		for _, r := range runs {
 			t.Run(r.variant, func(t *testing.T) {
 				t.Parallel()
-				res := runJSON(t, "run", "reactive-outage-2025", "--variant", r.variant, "--until", r.until, "--replications", "2")
+				res := runJSON(t, "run", "reactive-outage-2025", "--variant", r.variant, "--until", r.until, "--replications", r.replications)
 				mu.Lock()
 				results[r.variant] = res
 				mu.Unlock()

@@ -13,6 +13,7 @@ import (
 	"stormglass/realtime/backoff"
 	"stormglass/realtime/invalidation"
 	"stormglass/sim"
+	"stormglass/sim/stats"
 )
 
 // Index names of the chat app's data.
@@ -157,8 +158,14 @@ type Backend struct {
 	rate    float64
 	arrival sim.EventID
 
-	m        *meter
-	horizon  time.Duration
+	m       *meter
+	horizon time.Duration
+	// inFlight is the time-weighted number of queries queued or running;
+	// runTime sums the time each finished run spent from its queueing to
+	// its end, over runsDone runs: Little's law's L, W and λ.
+	inFlight *stats.TimeWeighted
+	runTime  float64
+	runsDone int64
 	lastStat invalidation.Stats
 	started  bool
 }
@@ -185,6 +192,7 @@ func New(k *sim.Kernel, streams sim.Streams, cfg Config, sample, horizon time.Du
 		instances: cfg.Instances,
 		m:         newMeter(sample),
 		horizon:   horizon,
+		inFlight:  stats.NewTimeWeighted(0, 0),
 	}
 	b.zipf = rand.NewZipf(streams.Rand("reactive.words"), 1.1, 1, vocabulary-1)
 	b.words = make([]string, vocabulary)
@@ -420,6 +428,7 @@ func (b *Backend) close(idx int) {
 	if c.state == stConnected {
 		b.eng.CloseConnection(c.conn(idx))
 		b.connected--
+		b.noteInFlight()
 	}
 	c.gen++
 	c.state = stWaiting
@@ -608,6 +617,7 @@ func (b *Backend) afterEngine() {
 
 // pump starts queued runs while query slots are free.
 func (b *Backend) pump() {
+	defer b.noteInFlight()
 	if b.down {
 		return
 	}
@@ -621,6 +631,11 @@ func (b *Backend) pump() {
 		}
 		b.start(u)
 	}
+}
+
+// noteInFlight records the queries queued or running now.
+func (b *Backend) noteInFlight() {
+	b.inFlight.Set(b.k.Now(), float64(b.eng.Pending()+b.running))
 }
 
 func (b *Backend) start(u invalidation.Update) {
@@ -676,6 +691,8 @@ func (b *Backend) jobDone(id int64, _ time.Duration) {
 		return
 	}
 	r := b.runs[id]
+	b.runTime += (b.k.Now() - r.enqueued).Seconds()
+	b.runsDone++
 	b.freeRuns = append(b.freeRuns, int32(id))
 	b.running--
 	b.m.add(sQExecuted, 1)

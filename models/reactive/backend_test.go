@@ -3,6 +3,7 @@ package reactive
 import (
 	"context"
 	"errors"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -257,5 +258,40 @@ func TestReleaseReachesTabsAsTheyLoad(t *testing.T) {
 	}
 	if end := share[len(share)-1]; end < 0.2 || end > 0.8 {
 		t.Fatalf("share after an hour: %v, want partial adoption (background tabs keep the old client)", end)
+	}
+}
+
+// Little's law, L = λW, on the queries the service holds (queued in the
+// engine or running): the time-average number, against the completion
+// rate times the mean time from queueing to the end of the run. A calm day
+// (no overflow, so only the rare query of a closing tab leaves unrun) must
+// satisfy it to within 2 %, or the model loses or invents work.
+func TestLittlesLawOnTheQueriesInFlight(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		bug   bool
+		queue int
+	}{
+		{"busy workers, no bursts", false, 10_000},
+		{"every search re-run at each flush, queued", true, 100_000},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := smallConfig()
+			cfg.Invalidation.LegacyMetadataReads, cfg.Invalidation.QueueLimit = c.bug, c.queue
+			cfg.Clients.MessageInterval = 20 * time.Second
+			horizon := 30 * time.Minute
+			b := runBackend(t, cfg, 17, horizon, nil)
+			if f := figures(b); f["disconnects_overloaded"].Value != 0 {
+				t.Fatalf("%v overload disconnects: the case needs a queue that never overflows", f["disconnects_overloaded"].Value)
+			}
+			l := b.inFlight.Mean(horizon)
+			lambda := float64(b.runsDone) / horizon.Seconds()
+			w := b.runTime / float64(b.runsDone)
+			if rel := math.Abs(l-lambda*w) / (lambda * w); rel > 0.02 || b.runsDone < 50_000 {
+				t.Fatalf("L = %.4f queries in flight, λW = %.1f/s × %.4f s = %.4f over %d runs: off by %.2f %%",
+					l, lambda, w, lambda*w, b.runsDone, 100*rel)
+			}
+			t.Logf("L = %.4f, λW = %.4f (λ %.1f/s, W %.1f ms)", l, lambda*w, lambda, 1000*w)
+		})
 	}
 }
