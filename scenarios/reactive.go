@@ -50,6 +50,9 @@ type BackendSpec struct {
 	CompactionSegments    Param // integer
 	CompactionMaxSegments Param // integer
 	CompactionTime        Param // duration
+	CompactionStarved     Param // number in [0, 1]
+	CompactionRetry       Param // duration
+	CompactionRetryCap    Param // duration
 
 	Clients ClientsSpec
 }
@@ -165,6 +168,9 @@ func (d *decoder) backend(n *yaml.Node, path string, be *BackendSpec) {
 				{"compaction_segments", true, set(&be.CompactionSegments, integer(2, 1000, false))},
 				{"compaction_max_segments", true, set(&be.CompactionMaxSegments, integer(2, 1000, false))},
 				{"compaction_time", true, set(&be.CompactionTime, paramSpec{kind: knob.Duration, min: 0, max: 86400})},
+				{"compaction_starved", false, set(&be.CompactionStarved, num(0, 1, false))},
+				{"compaction_retry", false, set(&be.CompactionRetry, dur(0, 86400))},
+				{"compaction_retry_cap", false, set(&be.CompactionRetryCap, dur(0, 86400))},
 			})
 		}},
 		{"clients", true, func(v *yaml.Node, p string) { d.clients(v, p, &be.Clients) }},
@@ -349,6 +355,16 @@ func reactiveConfig(be *BackendSpec, v knob.Values) (reactive.Config, error) {
 			CompactionSegments: i(be.CompactionSegments, 0), CompactionMaxSegments: i(be.CompactionMaxSegments, 0),
 			CompactionTime: dur(be.CompactionTime),
 		},
+	}
+	if be.CompactionStarved.IsSet() {
+		cfg.Search.CompactionStarved = f(be.CompactionStarved)
+		cfg.Search.CompactionRetry, cfg.Search.CompactionRetryCap = 60*time.Second, 600*time.Second
+		if be.CompactionRetry.IsSet() {
+			cfg.Search.CompactionRetry = dur(be.CompactionRetry)
+		}
+		if be.CompactionRetryCap.IsSet() {
+			cfg.Search.CompactionRetryCap = dur(be.CompactionRetryCap)
+		}
 	}
 	if be.Overflow.IsSet() {
 		if cfg.Invalidation.Overflow, err = invalidation.ParseOverflowPolicy(be.Overflow.Resolve(v).Word()); err != nil {

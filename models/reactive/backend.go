@@ -48,6 +48,7 @@ const (
 	evWake
 	evDeployed
 	evResubscribe
+	evCompactRetry
 )
 
 // Client states.
@@ -59,7 +60,7 @@ const (
 )
 
 // A client's queries: its conversation list, the open conversation's
-// messages, more range reads, and last, maybe, a full-text search.
+// messages, more range reads, and last, for some tabs, full-text searches.
 const (
 	qThreads = iota
 	qMessages
@@ -67,13 +68,6 @@ const (
 
 // MaxQueries bounds a tab's queries (RangeQueries plus SearchQueries).
 const MaxQueries = 8
-
-// Query causes.
-const (
-	causeInitial = iota
-	causeReconnect
-	causeInvalidation
-)
 
 type client struct {
 	life     uint32 // bumps when the tab closes or reloads: its timers lapse
@@ -88,7 +82,6 @@ type client struct {
 	subs     [MaxQueries]invalidation.SubID
 	bo       *backoff.Backoff
 	sets     []invalidation.ReadSet
-	user     []byte
 }
 
 func (c *client) conn(idx int) invalidation.ConnID {
@@ -107,7 +100,6 @@ func unpack(arg int64) (idx int, tag uint32) {
 type run struct {
 	client   int32
 	q        uint8
-	cause    uint8
 	conn     invalidation.ConnID
 	sub      invalidation.SubID
 	ts       invalidation.Timestamp
@@ -151,6 +143,10 @@ type Backend struct {
 
 	memDocs, segments int
 	compacting        bool
+	compactor         *backoff.Backoff // retries failed compactions
+	compactRetrying   bool
+	compactBusy       float64 // the CPU's busy-core area when the compaction began
+	compactCap        float64 // and its capacity area
 	flushAt           sim.EventID
 	msgSeq            uint64
 
@@ -201,6 +197,12 @@ func New(k *sim.Kernel, streams sim.Streams, cfg Config, sample, horizon time.Du
 	}
 	b.release = b.versionIndex(cfg.Clients.Release)
 	b.versionOpen = make([]int, len(cfg.Clients.Versions))
+	if s := cfg.Search; s.CompactionStarved > 0 {
+		p := backoff.Policy{Name: "compactor", Initial: s.CompactionRetry, Multiplier: 2, Cap: s.CompactionRetryCap, Reset: backoff.ResetOnConnect}
+		if b.compactor, err = backoff.New(p, k.Clock(), streams.Source("reactive.compactor")); err != nil {
+			return nil, fmt.Errorf("%w: compaction retry: %w", ErrConfig, err)
+		}
+	}
 	b.cpu = sim.NewCPU(k, "service", float64(cfg.Instances*cfg.Tier.Cores), cfg.Tier.Speed)
 	b.cpu.OnDone = b.jobDone
 	return b, nil
@@ -276,6 +278,9 @@ func (b *Backend) Handle(ev sim.Event) {
 		b.flushDue()
 	case evCompacted:
 		b.compacted()
+	case evCompactRetry:
+		b.compactRetrying = false
+		b.maybeCompact()
 	case evWake:
 		b.wake = sim.EventID{}
 		b.pump()
@@ -312,7 +317,7 @@ func (b *Backend) newClient(fg bool, version uint8) int {
 			}}})
 		}
 	}
-	b.clients = append(b.clients, client{fg: fg, version: version, nq: uint8(len(sets)), nsearch: uint8(nsearch), sets: sets, user: user, initial: true})
+	b.clients = append(b.clients, client{fg: fg, version: version, nq: uint8(len(sets)), nsearch: uint8(nsearch), sets: sets, initial: true})
 	c := &b.clients[idx]
 	c.bo = b.newBackoff(version)
 	b.versionOpen[version]++
@@ -418,7 +423,7 @@ func (b *Backend) endSession(idx int) {
 	b.m.add(sDiscLeft, 1)
 	// A closed tab never returns (its user comes back as a new tab): let
 	// its read sets and backoff go, most of a day's tabs are closed ones.
-	c.sets, c.bo, c.user = nil, nil, nil
+	c.sets, c.bo = nil, nil
 }
 
 // close ends the tab's connection or attempt, whatever its state.
@@ -648,14 +653,7 @@ func (b *Backend) start(u invalidation.Update) {
 	if q == int(c.nq) {
 		return // not this tab's current subscription (cannot happen: closing drops them)
 	}
-	cause := uint8(causeInvalidation)
-	if c.unsynced&(1<<q) != 0 {
-		cause = causeReconnect
-		if c.initial {
-			cause = causeInitial
-		}
-	}
-	r := run{client: int32(idx), q: uint8(q), cause: cause, conn: u.Conn, sub: u.Sub, ts: b.ts,
+	r := run{client: int32(idx), q: uint8(q), conn: u.Conn, sub: u.Sub, ts: b.ts,
 		enqueued: u.Enqueued.Sub(b.k.Epoch())}
 	var slot int32
 	if n := len(b.freeRuns); n > 0 {
@@ -760,8 +758,10 @@ func (b *Backend) flush() {
 
 func (b *Backend) maybeCompact() {
 	s := b.cfg.Search
-	if s.Compaction && !b.compacting && b.segments >= s.CompactionSegments {
+	if s.Compaction && !b.compacting && !b.compactRetrying && b.segments >= s.CompactionSegments {
 		b.compacting = true
+		now := b.k.Now()
+		b.compactBusy, b.compactCap = b.cpu.Stats.BusyCores.Area(now), b.cpu.Stats.Cores.Area(now)
 		b.k.After(s.CompactionTime, b, evCompacted, 0)
 	}
 }
@@ -771,6 +771,21 @@ func (b *Backend) compacted() {
 	n := min(b.segments, b.cfg.Search.CompactionMaxSegments)
 	if !b.cfg.Search.Compaction || n < 2 {
 		return
+	}
+	if b.compactor != nil {
+		now := b.k.Now()
+		busy, capacity := b.cpu.Stats.BusyCores.Area(now)-b.compactBusy, b.cpu.Stats.Cores.Area(now)-b.compactCap
+		if capacity <= 0 || busy >= b.cfg.Search.CompactionStarved*capacity {
+			// Starved of CPU (or run during an outage): the compaction
+			// fails and the compactor backs off, so compaction all but
+			// stops in a storm while flushes go on.
+			b.m.add(sCompactionFailures, 1)
+			d, _ := b.compactor.Next(backoff.ReasonTimeout)
+			b.compactRetrying = true
+			b.k.After(d, b, evCompactRetry, 0)
+			return
+		}
+		b.compactor.Connected()
 	}
 	b.segments -= n - 1
 	b.m.add(sCompactions, 1)

@@ -295,3 +295,40 @@ func TestLittlesLawOnTheQueriesInFlight(t *testing.T) {
 		})
 	}
 }
+
+// A compaction that finds the CPU saturated fails and the compactor backs
+// off (60 s, doubling to 600 s, as in the 2025 engine): in a storm
+// compaction all but stops, while flushes go on.
+func TestStarvedCompactionsFailAndBackOff(t *testing.T) {
+	cfg := smallConfig()
+	cfg.Search.CompactionSegments = 2
+	cfg.Search.CompactionStarved = 0.95
+	cfg.Search.CompactionRetry, cfg.Search.CompactionRetryCap = time.Minute, 10*time.Minute
+	calm := runBackend(t, cfg, 21, 20*time.Minute, nil)
+	if f := sum(series(calm, "search.compaction_failures")); f != 0 || sum(series(calm, "search.compactions")) < 5 {
+		t.Fatalf("calm day: %v compactions, %v failed; want several, none failed", sum(series(calm, "search.compactions")), f)
+	}
+	cfg.Tier = hardware.Tier{Name: "free", Cores: 2, Speed: 0.6, MemoryGiB: 1} // saturated all day
+	starved := runBackend(t, cfg, 21, 40*time.Minute, nil)
+	fails := series(starved, "search.compaction_failures")
+	var at []int
+	for i, f := range fails {
+		if f > 0 {
+			at = append(at, i)
+		}
+	}
+	if sum(series(starved, "search.compactions")) != 0 || len(at) < 3 {
+		t.Fatalf("saturated CPU: %v compactions done, failures at %v s; want none done and several failed", sum(series(starved, "search.compactions")), at)
+	}
+	// Each wait is the compaction time plus the backoff: 1, 2, 4 minutes...
+	for i := 1; i < len(at); i++ {
+		gap := time.Duration(at[i]-at[i-1]) * time.Second
+		want := cfg.Search.CompactionTime + min(cfg.Search.CompactionRetryCap, time.Minute<<(i-1))
+		if gap < want-time.Second || gap > want+time.Second {
+			t.Fatalf("failures at %v s: gap %d is %v, want %v", at, i, gap, want)
+		}
+	}
+	if sum(series(starved, "search.flushes")) < 20 {
+		t.Fatalf("%v flushes while compaction was failing, want one a minute", sum(series(starved, "search.flushes")))
+	}
+}

@@ -77,6 +77,13 @@ type SearchConfig struct {
 	CompactionSegments    int
 	CompactionMaxSegments int
 	CompactionTime        time.Duration
+	// A compaction that finds the CPU saturated (busy at least
+	// CompactionStarved of the time it ran) fails, and the compactor
+	// retries after a backoff from CompactionRetry, doubling up to
+	// CompactionRetryCap (60 s and 600 s in the 2025 engine). Zero
+	// CompactionStarved never fails.
+	CompactionStarved                   float64
+	CompactionRetry, CompactionRetryCap time.Duration
 }
 
 // ClientConfig is the app's users and their tabs.
@@ -152,6 +159,9 @@ func (c *Config) Validate() error {
 	s := c.Search
 	if s.FlushDocs < 1 || s.FlushInterval <= 0 || s.CompactionSegments < 2 || s.CompactionMaxSegments < s.CompactionSegments || s.CompactionTime < 0 {
 		bad("search index %+v: expected flush docs ≥ 1, a positive flush interval, 2 ≤ compaction segments ≤ max segments", s)
+	}
+	if s.CompactionStarved < 0 || s.CompactionStarved > 1 || s.CompactionStarved > 0 && (s.CompactionRetry <= 0 || s.CompactionRetryCap < s.CompactionRetry) {
+		bad("search index: compaction starved at %g, retry %v up to %v: expected a share in [0, 1] and, when set, 0 < retry ≤ cap", s.CompactionStarved, s.CompactionRetry, s.CompactionRetryCap)
 	}
 	cl := c.Clients
 	if cl.InitialBackground < 0 || cl.InitialForeground < 0 {

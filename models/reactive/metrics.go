@@ -50,36 +50,38 @@ const (
 	sMessages
 	sFlushes
 	sCompactions
+	sCompactionFailures
 	sSegments
 	nSeries
 )
 
 var seriesInfo = [nSeries]MetricInfo{
-	sConnected:       {"clients.connected", UnitNumber, false, "open WebSocket connections"},
-	sForeground:      {"clients.foreground", UnitNumber, false, "tabs in the foreground"},
-	sSLO:             {"slo.attainment", UnitNumber, false, "share of foreground tabs connected with every query's result up to date"},
-	sLatestShare:     {"clients.release_share", UnitNumber, false, "share of open tabs running the released client version"},
-	sConnects:        {"connects", UnitPerSecond, false, "WebSocket connections opened per second"},
-	sConnectFailures: {"connect_failures", UnitPerSecond, false, "connection attempts refused per second (backlog or connection limit full, service down)"},
-	sDiscOverloaded:  {"disconnects.overloaded", UnitPerSecond, false, "connections the server closed as overloaded (update queue full) per second"},
-	sDiscInactivity:  {"disconnects.inactivity", UnitPerSecond, false, "dead connections clients gave up after hearing nothing (a silent redeploy) per second"},
-	sDiscLeft:        {"disconnects.left", UnitPerSecond, false, "tabs closed by their users per second"},
-	sDiscReload:      {"disconnects.reload", UnitPerSecond, false, "tabs reloaded per second"},
-	sQueries:         {"queries", UnitPerSecond, false, "queries requested per second, all causes"},
-	sQInitial:        {"queries.initial", UnitPerSecond, false, "queries of tabs loading the app per second"},
-	sQReconnect:      {"queries.reconnect", UnitPerSecond, false, "queries re-run by reconnecting tabs per second"},
-	sQInvalidation:   {"queries.invalidation", UnitPerSecond, false, "subscriptions invalidated by commits per second"},
-	sQExecuted:       {"queries.executed", UnitPerSecond, false, "queries the sync workers finished per second"},
-	sQueueDepth:      {"queue.depth", UnitNumber, false, "subscriptions waiting in the update queue"},
-	sOverflows:       {"queue.overflows", UnitPerSecond, false, "invalidations and first runs that found the update queue full per second"},
-	sCPU:             {"cpu.utilization", UnitNumber, false, "share of the service's CPU busy"},
-	sLatencyP50:      {"query.latency_p50", UnitSeconds, false, "median time from a query's request to its result, over the interval (0 when none finished)"},
-	sLatencyP99:      {"query.latency_p99", UnitSeconds, false, "99th percentile of that time, over the interval (0 when none finished)"},
-	sErrors:          {"errors", UnitPerSecond, false, "failures users see per second: refused connects, overload disconnects, messages sent while out of sync"},
-	sMessages:        {"messages", UnitPerSecond, false, "messages users sent per second"},
-	sFlushes:         {"search.flushes", UnitPerSecond, false, "search index flushes per second"},
-	sCompactions:     {"search.compactions", UnitPerSecond, false, "search index compactions per second"},
-	sSegments:        {"search.segments", UnitNumber, false, "search index segments on disk"},
+	sConnected:          {"clients.connected", UnitNumber, false, "open WebSocket connections"},
+	sForeground:         {"clients.foreground", UnitNumber, false, "tabs in the foreground"},
+	sSLO:                {"slo.attainment", UnitNumber, false, "share of foreground tabs connected with every query's result up to date"},
+	sLatestShare:        {"clients.release_share", UnitNumber, false, "share of open tabs running the released client version"},
+	sConnects:           {"connects", UnitPerSecond, false, "WebSocket connections opened per second"},
+	sConnectFailures:    {"connect_failures", UnitPerSecond, false, "connection attempts refused per second (backlog or connection limit full, service down)"},
+	sDiscOverloaded:     {"disconnects.overloaded", UnitPerSecond, false, "connections the server closed as overloaded (update queue full) per second"},
+	sDiscInactivity:     {"disconnects.inactivity", UnitPerSecond, false, "dead connections clients gave up after hearing nothing (a silent redeploy) per second"},
+	sDiscLeft:           {"disconnects.left", UnitPerSecond, false, "tabs closed by their users per second"},
+	sDiscReload:         {"disconnects.reload", UnitPerSecond, false, "tabs reloaded per second"},
+	sQueries:            {"queries", UnitPerSecond, false, "queries requested per second, all causes"},
+	sQInitial:           {"queries.initial", UnitPerSecond, false, "queries of tabs loading the app per second"},
+	sQReconnect:         {"queries.reconnect", UnitPerSecond, false, "queries re-run by reconnecting tabs per second"},
+	sQInvalidation:      {"queries.invalidation", UnitPerSecond, false, "subscriptions invalidated by commits per second"},
+	sQExecuted:          {"queries.executed", UnitPerSecond, false, "queries the sync workers finished per second"},
+	sQueueDepth:         {"queue.depth", UnitNumber, false, "subscriptions waiting in the update queue"},
+	sOverflows:          {"queue.overflows", UnitPerSecond, false, "invalidations and first runs that found the update queue full per second"},
+	sCPU:                {"cpu.utilization", UnitNumber, false, "share of the service's CPU busy"},
+	sLatencyP50:         {"query.latency_p50", UnitSeconds, false, "median time from a query's request to its result, over the interval (0 when none finished)"},
+	sLatencyP99:         {"query.latency_p99", UnitSeconds, false, "99th percentile of that time, over the interval (0 when none finished)"},
+	sErrors:             {"errors", UnitPerSecond, false, "failures users see per second: refused connects, overload disconnects, messages sent while out of sync"},
+	sMessages:           {"messages", UnitPerSecond, false, "messages users sent per second"},
+	sFlushes:            {"search.flushes", UnitPerSecond, false, "search index flushes per second"},
+	sCompactions:        {"search.compactions", UnitPerSecond, false, "search index compactions per second"},
+	sCompactionFailures: {"search.compaction_failures", UnitPerSecond, false, "compactions that failed for want of CPU per second (the compactor then backs off)"},
+	sSegments:           {"search.segments", UnitNumber, false, "search index segments on disk"},
 }
 
 // SeriesInfo lists the time series a run records, by stable name.
