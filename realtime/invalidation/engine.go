@@ -279,6 +279,11 @@ func (e *Engine) SubscribeAll(conn ConnID, sets []ReadSet, ts Timestamp) ([]SubI
 			return nil, fmt.Errorf("invalidation: subscribe on connection %d: query %d: %w", conn, i, err)
 		}
 	}
+	if ts == 0 && e.cfg.Overflow == CloseOverloaded && !e.cfg.Splay.Enabled {
+		if room := e.cfg.QueueLimit - len(e.queue.heap); room >= 0 && room < len(sets) {
+			return e.firstRunsOverflow(conn, room, len(sets))
+		}
+	}
 	ids := make([]SubID, 0, len(sets))
 	for i, rs := range sets {
 		id, err := e.subscribe(conn, rs, ts)
@@ -344,6 +349,30 @@ func (e *Engine) refreshed(slot int32, id SubID, ts Timestamp) error {
 		return fmt.Errorf("invalidation: refresh subscription %d: already invalid at timestamp %d and the update queue is full: %w", id, ts, ErrOverloaded)
 	}
 	return nil
+}
+
+// firstRunsOverflow is SubscribeAll of n unrun queries when the queue has
+// room for only the first room of them, under CloseOverloaded without
+// splay: those would be made and queued, the next would overflow and close
+// the connection, taking them with it. The outcome, ids, counters and
+// notice are those of that path; only the indexing and queueing of
+// subscriptions dropped in the same call are skipped.
+func (e *Engine) firstRunsOverflow(conn ConnID, room, n int) ([]SubID, error) {
+	ids := make([]SubID, room)
+	for i := range ids {
+		e.lastID++
+		ids[i] = e.lastID
+	}
+	e.stats.Subscribed += uint64(room)
+	e.stats.FirstRuns += uint64(room)
+	e.stats.Enqueued += uint64(room)
+	if room > 0 {
+		e.stats.MaxPending = max(e.stats.MaxPending, len(e.queue.heap)+room)
+	}
+	_, err := e.firstRunOverflow(conn)
+	e.stats.SubscriptionsClosed += uint64(room)
+	e.notices[len(e.notices)-1].Subscriptions += room
+	return ids, fmt.Errorf("invalidation: subscribe on connection %d: query %d of %d: %w", conn, room, n, err)
 }
 
 // firstRunOverflow is Subscribe of a query that has not run when the queue

@@ -615,3 +615,61 @@ func TestFirstRunsGoThroughTheQueue(t *testing.T) {
 		t.Fatalf("stats %+v; want 3 first runs, none late, 4 subscribed, 1 overflow closing 1 connection of 2 subscriptions", s)
 	}
 }
+
+// A batch of unrun queries the queue has room for only in part takes a
+// shortcut (nothing indexed, nothing queued); its outcome must be the
+// reference model's, which makes, queues and drops each subscription:
+// every room from none to all but one, with and without earlier
+// subscriptions on the connection.
+func TestFirstRunBatchesCutShortMatchTheModel(t *testing.T) {
+	for room := 0; room < 4; room++ {
+		for _, earlier := range []bool{false, true} {
+			cfg := Config{QueueLimit: 6, Overflow: CloseOverloaded}
+			e, clk := newTestEngine(t, cfg)
+			m, err := refNew(cfg, clk)
+			if err != nil {
+				t.Fatal(err)
+			}
+			both := func(f func(x interface {
+				SubscribeAll(ConnID, []ReadSet, Timestamp) ([]SubID, error)
+			}) ([]SubID, error)) {
+				ei, ee := f(e)
+				mi, me := f(m)
+				if !slices.Equal(ei, mi) || errors.Is(ee, ErrOverloaded) != errors.Is(me, ErrOverloaded) {
+					t.Fatalf("room %d, earlier %v: engine %v %v, model %v %v", room, earlier, ei, ee, mi, me)
+				}
+			}
+			set := func(k string) ReadSet { return rangeRead("t", Point([]byte(k))) }
+			if earlier {
+				both(func(x interface {
+					SubscribeAll(ConnID, []ReadSet, Timestamp) ([]SubID, error)
+				}) ([]SubID, error) {
+					return x.SubscribeAll(2, []ReadSet{set("e")}, 1)
+				})
+			}
+			filler := make([]ReadSet, cfg.QueueLimit-room)
+			for i := range filler {
+				filler[i] = set(string(rune('a' + i)))
+			}
+			both(func(x interface {
+				SubscribeAll(ConnID, []ReadSet, Timestamp) ([]SubID, error)
+			}) ([]SubID, error) {
+				return x.SubscribeAll(1, filler, 0)
+			})
+			both(func(x interface {
+				SubscribeAll(ConnID, []ReadSet, Timestamp) ([]SubID, error)
+			}) ([]SubID, error) {
+				return x.SubscribeAll(2, []ReadSet{set("w"), set("x"), set("y"), set("z")}, 0)
+			})
+			if en, mn := e.TakeNotices(), m.TakeNotices(); !slices.Equal(en, mn) || len(en) != 1 {
+				t.Fatalf("room %d, earlier %v: notices engine %+v, model %+v; want one closing connection 2", room, earlier, en, mn)
+			}
+			if es, ms := refStatsOf(e.Stats()), m.stats.shared(); es != ms {
+				t.Fatalf("room %d, earlier %v: stats engine %+v, model %+v", room, earlier, es, ms)
+			}
+			if e.Pending() != m.Pending() || e.Subscriptions() != len(m.subs) {
+				t.Fatalf("room %d, earlier %v: pending %d/%d, live %d/%d", room, earlier, e.Pending(), m.Pending(), e.Subscriptions(), len(m.subs))
+			}
+		}
+	}
+}
