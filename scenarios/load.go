@@ -747,7 +747,7 @@ func (d *decoder) deploy(n *yaml.Node, path string) *Deploy {
 			dep.tierGiven = true
 			tiers := BuiltinHardware().Names()
 			if w, ok := d.scalar(v, p, "a hardware tier"); ok {
-				if !contains(tiers, w) {
+				if !slices.Contains(tiers, w) {
 					d.errorf(v, p, "unknown hardware tier %q%s: expected one of %s", w, suggest(w, tiers), strings.Join(tiers, ", "))
 					return
 				}

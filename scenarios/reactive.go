@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -115,8 +116,8 @@ func (d *decoder) backend(n *yaml.Node, path string, be *BackendSpec) {
 	integer := func(min, max float64, live bool) paramSpec {
 		return paramSpec{kind: knob.Integer, min: min, max: max, live: live}
 	}
-	dur := func(min, max float64) paramSpec {
-		return paramSpec{kind: knob.Duration, min: min, max: max, positive: min == 0}
+	dur := func(max float64) paramSpec { // a duration above 0, up to max seconds
+		return paramSpec{kind: knob.Duration, min: 0, max: max, positive: true}
 	}
 	set := func(out *Param, spec paramSpec) func(v *yaml.Node, p string) {
 		return func(v *yaml.Node, p string) { *out = d.param(v, p, spec) }
@@ -124,7 +125,7 @@ func (d *decoder) backend(n *yaml.Node, path string, be *BackendSpec) {
 	cost := func(out *CostSpec) func(v *yaml.Node, p string) {
 		return func(v *yaml.Node, p string) {
 			d.mapping(v, p, []field{
-				{"mean", true, set(&out.Mean, dur(0, 3600))},
+				{"mean", true, set(&out.Mean, dur(3600))},
 				{"cv", false, set(&out.CV, num(0, 10, false))},
 			})
 		}
@@ -137,11 +138,11 @@ func (d *decoder) backend(n *yaml.Node, path string, be *BackendSpec) {
 		{"instances", false, set(&be.Instances, integer(1, 1000, false))},
 		{"gateway", true, func(v *yaml.Node, p string) {
 			d.mapping(v, p, []field{
-				{"handshake_cost", true, set(&be.HandshakeCost, dur(0, 60))},
+				{"handshake_cost", true, set(&be.HandshakeCost, dur(60))},
 				{"threads", true, set(&be.GatewayThreads, integer(1, 100000, false))},
 				{"backlog", true, set(&be.Backlog, integer(1, 10_000_000, false))},
 				{"connection_limit", true, set(&be.ConnectionLimit, integer(1, 100_000_000, false))},
-				{"heartbeat", true, set(&be.Heartbeat, dur(0, 3600))},
+				{"heartbeat", true, set(&be.Heartbeat, dur(3600))},
 			})
 		}},
 		{"workers", true, func(v *yaml.Node, p string) {
@@ -163,14 +164,14 @@ func (d *decoder) backend(n *yaml.Node, path string, be *BackendSpec) {
 		{"search_index", true, func(v *yaml.Node, p string) {
 			d.mapping(v, p, []field{
 				{"flush_docs", true, set(&be.FlushDocs, integer(1, 100_000_000, false))},
-				{"flush_interval", true, set(&be.FlushInterval, dur(0, 86400))},
+				{"flush_interval", true, set(&be.FlushInterval, dur(86400))},
 				{"compaction", false, set(&be.Compaction, paramSpec{kind: knob.Bool, live: true})},
 				{"compaction_segments", true, set(&be.CompactionSegments, integer(2, 1000, false))},
 				{"compaction_max_segments", true, set(&be.CompactionMaxSegments, integer(2, 1000, false))},
 				{"compaction_time", true, set(&be.CompactionTime, paramSpec{kind: knob.Duration, min: 0, max: 86400})},
 				{"compaction_starved", false, set(&be.CompactionStarved, num(0, 1, false))},
-				{"compaction_retry", false, set(&be.CompactionRetry, dur(0, 86400))},
-				{"compaction_retry_cap", false, set(&be.CompactionRetryCap, dur(0, 86400))},
+				{"compaction_retry", false, set(&be.CompactionRetry, dur(86400))},
+				{"compaction_retry_cap", false, set(&be.CompactionRetryCap, dur(86400))},
 			})
 		}},
 		{"clients", true, func(v *yaml.Node, p string) { d.clients(v, p, &be.Clients) }},
@@ -267,7 +268,7 @@ func (d *decoder) clients(n *yaml.Node, path string, c *ClientsSpec) {
 				}},
 				{"backoff", true, func(v *yaml.Node, p string) {
 					if w, ok := d.scalar(v, p, "a backoff preset"); ok {
-						if !contains(presets, w) {
+						if !slices.Contains(presets, w) {
 							d.errorf(v, p, "unknown backoff preset %q%s: expected one of %s", w, suggest(w, presets), strings.Join(presets, ", "))
 							return
 						}
@@ -276,7 +277,7 @@ func (d *decoder) clients(n *yaml.Node, path string, c *ClientsSpec) {
 				}},
 				{"inactivity", true, set(&vs.Inactivity, paramSpec{kind: knob.Duration, min: 0, max: 86400, positive: true})},
 			})
-			if !contains(names, vs.Name) {
+			if !slices.Contains(names, vs.Name) {
 				names = append(names, vs.Name)
 			}
 			c.Versions = append(c.Versions, vs)
@@ -297,15 +298,6 @@ func (d *decoder) clients(n *yaml.Node, path string, c *ClientsSpec) {
 	if releaseNode != nil {
 		c.Release = d.param(releaseNode, path+".release", paramSpec{kind: knob.Choice, choices: names, live: true})
 	}
-}
-
-func contains(xs []string, x string) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
-	}
-	return false
 }
 
 // reactiveConfig builds the model's configuration from the spec and the
@@ -413,8 +405,8 @@ func unitOf(u string) MetricUnit {
 	return UnitNumber
 }
 
-// finite reports whether x is a usable number (guards NaN percentiles of
-// empty intervals).
+// finite returns x, or 0 for NaN and ±Inf (the percentiles of a run in
+// which no query finished), which JSON cannot carry.
 func finite(x float64) float64 {
 	if math.IsNaN(x) || math.IsInf(x, 0) {
 		return 0
