@@ -1,11 +1,9 @@
 package scenarios
 
 import (
-	"bytes"
 	_ "embed"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"regexp"
 	"slices"
@@ -58,37 +56,13 @@ func BuiltinHardware() *hardware.Catalogue {
 // Every problem found is reported in one *LoadError (wrapping ErrInvalid),
 // whose errors give the line, column and field path, as the scenario
 // loader's do. Unknown and duplicate fields are refused.
-func LoadHardware(file string, data []byte) (c *hardware.Catalogue, err error) {
-	fail := func(pos Pos, format string, a ...any) (*hardware.Catalogue, error) {
-		return nil, &LoadError{File: file, Errors: []*FieldError{{File: file, Pos: pos, Msg: fmt.Sprintf(format, a...), Err: ErrInvalid}}}
-	}
-	if len(data) > MaxFileSize {
-		return fail(Pos{}, "the file is larger than %d KiB: a hardware catalogue is a few kilobytes of YAML (is this the right file?)", MaxFileSize>>10)
-	}
-	// The YAML parser is third-party code fed untrusted text: a panic in
-	// it becomes an error.
-	defer func() {
-		if r := recover(); r != nil {
-			c, err = fail(Pos{}, "the YAML parser failed on this file (%v)", r)
-		}
-	}()
-	var doc yaml.Node
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&doc); err != nil {
-		if errors.Is(err, io.EOF) {
-			return fail(Pos{}, "the file is empty: expected a hardware catalogue (apiVersion: %s, kind: %s, tiers: ...)", APIVersion, HardwareKind)
-		}
-		return fail(syntaxPos(err), "invalid YAML at or just after this line: %s", syntaxMsg(err))
-	}
-	var extra yaml.Node
-	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
-		if err != nil {
-			return fail(syntaxPos(err), "invalid YAML: %s", syntaxMsg(err))
-		}
-		return fail(posOf(&extra), "a second YAML document: a hardware catalogue file holds exactly one (remove the '---')")
+func LoadHardware(file string, data []byte) (*hardware.Catalogue, error) {
+	doc, err := readDocument(file, data, "a hardware catalogue", fmt.Sprintf("a hardware catalogue (apiVersion: %s, kind: %s, tiers: ...)", APIVersion, HardwareKind))
+	if err != nil {
+		return nil, err
 	}
 	d := &hwDecoder{file: file}
-	c = d.catalogue(&doc)
+	c := d.catalogue(doc)
 	if d.aborted {
 		// What was found before the budget ran out is the bomb's echo.
 		return nil, &LoadError{File: file, Errors: []*FieldError{d.abort}}

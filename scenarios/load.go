@@ -41,38 +41,13 @@ func LoadFile(path string) (*Scenario, error) {
 // problem found is reported in one *LoadError, whose errors give the line,
 // column and field.
 func Load(file string, data []byte) (sc *Scenario, err error) {
-	fail := func(pos Pos, format string, a ...any) (*Scenario, error) {
-		return nil, &LoadError{File: file, Errors: []*FieldError{{File: file, Pos: pos, Msg: fmt.Sprintf(format, a...), Err: ErrInvalid}}}
-	}
-	if len(data) > MaxFileSize {
-		return fail(Pos{}, "the file is larger than %d KiB: a scenario is a few kilobytes of YAML (is this the right file?)", MaxFileSize>>10)
-	}
-	// The YAML parser is third-party code fed untrusted text; a panic in it
-	// must become an error, never take down the app.
-	defer func() {
-		if r := recover(); r != nil {
-			sc, err = fail(Pos{}, "the YAML parser failed on this file (%v)", r)
-		}
-	}()
-	var doc yaml.Node
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&doc); err != nil {
-		if errors.Is(err, io.EOF) {
-			return fail(Pos{}, "the file is empty: expected a scenario (apiVersion: %s, kind: %s, ...)", APIVersion, Kind)
-		}
-		return fail(syntaxPos(err), "invalid YAML at or just after this line: %s", syntaxMsg(err))
-	}
-	var extra yaml.Node
-	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
-		pos := posOf(&extra)
-		if err != nil {
-			return fail(syntaxPos(err), "invalid YAML: %s", syntaxMsg(err))
-		}
-		return fail(pos, "a second YAML document: a scenario file holds exactly one (remove the '---')")
+	doc, err := readDocument(file, data, "a scenario", fmt.Sprintf("a scenario (apiVersion: %s, kind: %s, ...)", APIVersion, Kind))
+	if err != nil {
+		return nil, err
 	}
 	d := &decoder{file: file, uses: map[string][]use{}, knobDecl: map[string]Pos{}, broken: map[string]bool{}, refused: map[string]bool{}}
 	sc = &Scenario{File: file, Text: data}
-	d.scenario(&doc, sc)
+	d.scenario(doc, sc)
 	if !d.aborted {
 		d.check(sc)
 	}
@@ -87,6 +62,41 @@ func Load(file string, data []byte) (sc *Scenario, err error) {
 	}
 	sc.uses = d.uses
 	return sc, nil
+}
+
+// readDocument parses the one YAML document a file holds, what it is
+// ("a scenario") naming it in messages and expected saying what an empty
+// file should have held. Files over MaxFileSize, YAML syntax errors, a
+// second document and a panic of the parser (third-party code fed
+// untrusted text) all come back as a *LoadError, never a crash.
+func readDocument(file string, data []byte, what, expected string) (doc *yaml.Node, err error) {
+	fail := func(pos Pos, format string, a ...any) (*yaml.Node, error) {
+		return nil, &LoadError{File: file, Errors: []*FieldError{{File: file, Pos: pos, Msg: fmt.Sprintf(format, a...), Err: ErrInvalid}}}
+	}
+	if len(data) > MaxFileSize {
+		return fail(Pos{}, "the file is larger than %d KiB: %s is a few kilobytes of YAML (is this the right file?)", MaxFileSize>>10, what)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			doc, err = fail(Pos{}, "the YAML parser failed on this file (%v)", r)
+		}
+	}()
+	doc = &yaml.Node{}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return fail(Pos{}, "the file is empty: expected %s", expected)
+		}
+		return fail(syntaxPos(err), "invalid YAML at or just after this line: %s", syntaxMsg(err))
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		if err != nil {
+			return fail(syntaxPos(err), "invalid YAML: %s", syntaxMsg(err))
+		}
+		return fail(posOf(&extra), "a second YAML document: %s file holds exactly one (remove the '---')", what)
+	}
+	return doc, nil
 }
 
 var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
