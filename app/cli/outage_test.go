@@ -108,10 +108,18 @@ func TestOutage2025Signatures(t *testing.T) {
 		between(t, "worst minute, queries/s", fig("incident", "queries_peak_minute"), 1_000, inf)
 		between(t, "storm over steady state", fig("incident", "storm_ratio"), 20, inf)
 		between(t, "connections closed as overloaded", fig("incident", "disconnects_overloaded"), 100_000, inf)
+		// Disconnects by reason: the two redeploys (10:45, 11:55) drop every
+		// connection silently; tabs give them up for inactivity.
+		between(t, "connections given up for inactivity", fig("incident", "disconnects_inactivity"), 10_000, inf)
+		between(t, "no action: connections given up for inactivity", fig("no-action", "disconnects_inactivity"), 0, 0)
 		// First errors in the early morning, from 06:00.
 		between(t, "first unusable moment", fig("incident", "first_unusable_at"), clock("06:00").Seconds(), clock("08:00").Seconds())
-		// Recovery at about 12:00, on the right tier.
+		// Recovery at about 12:00, on the right tier: within minutes of the
+		// redeploy at 11:55 and its 2-minute gap.
 		between(t, "end of the last unusable stretch", fig("incident", "last_unusable_at"), clock("11:45").Seconds(), clock("12:30").Seconds())
+		between(t, "time to recover after the redeploy to the right tier",
+			figure{min: fig("incident", "last_unusable_at").min - clock("11:55").Seconds(), max: fig("incident", "last_unusable_at").max - clock("11:55").Seconds()},
+			(2 * time.Minute).Seconds(), (15 * time.Minute).Seconds())
 		// Nearly three hours unusable over five hours of trouble.
 		between(t, "time unusable", fig("incident", "unusable_time"), (90 * time.Minute).Seconds(), (4 * time.Hour).Seconds())
 		between(t, "time degraded", fig("incident", "degraded_time"), (3 * time.Hour).Seconds(), (7 * time.Hour).Seconds())
