@@ -34,7 +34,20 @@ type Config struct {
 	PauseBase, PausePerGoroutine, PausePerGiB time.Duration
 	// AssistCap bounds the share of the mutator's CPU mark assists take.
 	AssistCap float64
+	// Bursts are background jobs that allocate heavily for a while (log
+	// rotation, metric aggregation at a time of night).
+	Bursts []Burst
 }
+
+// Burst is a background job: from At for Over it allocates Bytes evenly
+// and holds Live more bytes live (the buffers or maps it builds).
+type Burst struct {
+	At, Over    time.Duration
+	Bytes, Live float64
+}
+
+// burstSteps is how many allocations a burst is spread over.
+const burstSteps = 100
 
 // Validate reports every value the collector cannot run with, joined.
 func (c Config) Validate() error {
@@ -59,6 +72,11 @@ func (c Config) Validate() error {
 	}
 	if !(c.AssistCap >= 0 && c.AssistCap <= 1) {
 		bad("assist cap %g, expected in [0, 1]", c.AssistCap)
+	}
+	for i, b := range c.Bursts {
+		if b.At < 0 || b.Over <= 0 || b.Bytes < 0 || b.Live < 0 {
+			bad("bursts[%d] %+v: expected a start ≥ 0, a positive length, bytes and live ≥ 0", i, b)
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -98,6 +116,9 @@ const (
 	evMarkStart int32 = iota + 1
 	evMarkEnd
 	evPauseEnd
+	evBurstStart
+	evBurstStep
+	evBurstEnd
 )
 
 // Collector is the garbage collector of one Go process on a simulation
@@ -110,16 +131,17 @@ type Collector struct {
 	cfg  Config
 	proc Process
 
-	heap     float64 // bytes allocated and not yet collected, live included
-	goal     float64
-	marking  bool
-	cycle    int
-	markLive float64       // live heap when marking began
-	runway   float64       // heap growth the goal allowed when marking began
-	black    float64       // bytes allocated during marking: they survive it
-	pausedTo time.Duration // the world is stopped until then
-	onPause  func(Pause)
-	stats    Stats
+	heap      float64 // bytes allocated and not yet collected, live included
+	goal      float64
+	marking   bool
+	cycle     int
+	markLive  float64       // live heap when marking began
+	runway    float64       // heap growth the goal allowed when marking began
+	black     float64       // bytes allocated during marking: they survive it
+	pausedTo  time.Duration // the world is stopped until then
+	burstLive float64       // live bytes the running bursts hold
+	onPause   func(Pause)
+	stats     Stats
 }
 
 // New makes a collector for proc; the first goal is set from proc's live
@@ -132,8 +154,14 @@ func New(k *sim.Kernel, cfg Config, proc Process) (*Collector, error) {
 	live := proc.LiveHeap()
 	c.heap = live
 	c.setGoal(live)
+	for i, b := range cfg.Bursts {
+		k.At(b.At, c, evBurstStart, int64(i))
+	}
 	return c, nil
 }
+
+// live is what the process and its running bursts hold live.
+func (c *Collector) live() float64 { return c.proc.LiveHeap() + c.burstLive }
 
 // OnPause sets a function called at the start of every stop-the-world
 // pause, for the process to delay what it would do meanwhile.
@@ -213,7 +241,7 @@ func (c *Collector) startCycle() {
 	c.marking = true
 	c.cycle++
 	c.stats.Cycles++
-	c.markLive = c.proc.LiveHeap()
+	c.markLive = c.live()
 	c.black = 0
 	// The growth the goal allows beyond the live heap: GOGC % of it when
 	// the live heap has not moved since the last cycle.
@@ -250,11 +278,23 @@ func (c *Collector) Handle(ev sim.Event) {
 	case evMarkEnd:
 		p := c.pause()
 		c.k.After(p, c, evPauseEnd, ev.Arg)
+	case evBurstStart:
+		b := c.cfg.Bursts[ev.Arg]
+		c.burstLive += b.Live
+		c.Allocate(b.Live) // what it holds, it allocated first
+		for i := range burstSteps {
+			c.k.After(time.Duration(i)*b.Over/burstSteps, c, evBurstStep, ev.Arg)
+		}
+		c.k.After(b.Over, c, evBurstEnd, ev.Arg)
+	case evBurstStep:
+		c.Allocate(c.cfg.Bursts[ev.Arg].Bytes / burstSteps)
+	case evBurstEnd:
+		c.burstLive -= c.cfg.Bursts[ev.Arg].Live
 	case evPauseEnd:
 		// What survives is what the process holds live and what was
 		// allocated while marking (allocated black, as Go does).
 		c.marking = false
-		marked := c.proc.LiveHeap() + c.black
+		marked := c.live() + c.black
 		c.heap = marked
 		c.setGoal(marked)
 	}

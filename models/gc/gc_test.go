@@ -201,3 +201,45 @@ func TestCyclesPerSecondAtASteadyRate(t *testing.T) {
 		}
 	}
 }
+
+// A background job's burst (log rotation at night) allocates gigabytes in
+// seconds: cycles come one after another while it runs, none before or
+// long after, and the pauses grow with the heap it brings.
+func TestANightlyBurst(t *testing.T) {
+	cfg := config()
+	cfg.PausePerGiB = 6 * time.Millisecond
+	cfg.Bursts = []Burst{{At: 10 * time.Second, Over: 10 * time.Second, Bytes: 16 * GiB, Live: 2 * GiB}}
+	p := &process{live: 1 * GiB, goroutines: 20_000}
+	k, col := newCollector(t, cfg, p)
+	calm := col.PauseLength() // 1 GiB of heap
+	var pauses []Pause
+	col.OnPause(func(ps Pause) { pauses = append(pauses, ps) })
+	if err := k.RunUntil(t.Context(), 60*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	var during int
+	var longest time.Duration
+	for _, ps := range pauses {
+		if ps.Start < 10*time.Second || ps.Start > 25*time.Second {
+			t.Fatalf("a pause at %v, outside the burst", ps.Start)
+		}
+		if ps.Start < 20*time.Second {
+			during++
+		}
+		longest = max(longest, ps.Length)
+	}
+	// 16 GiB over 10 s on a 3 GiB live heap: a cycle as the job starts,
+	// and more as its allocation (surviving each mark, allocated black)
+	// reaches each new goal.
+	if cycles := col.Stats().Cycles; cycles < 2 || during < 4 {
+		t.Fatalf("%d cycles, %d pauses during the burst; want cycles one after another", cycles, during)
+	}
+	if longest < calm+12*time.Millisecond {
+		t.Fatalf("longest pause %v, %v before the burst; want it longer by the heap the burst brings (6 ms per GiB)", longest, calm)
+	}
+	// Nothing allocates after the job: its garbage stays until a cycle
+	// would come, and none does.
+	if col.Heap() <= 3*GiB || col.Marking() {
+		t.Fatalf("after the burst: heap %v GiB, marking %v", col.Heap()/GiB, col.Marking())
+	}
+}
