@@ -398,6 +398,20 @@ func (d *decoder) param(n *yaml.Node, path string, spec paramSpec) Param {
 	return Param{Value: v, Pos: pos}
 }
 
+// oneOf decodes a word that must be one of known; noun names it in the
+// error ("distribution": unknown distribution "x" (did you mean ...)).
+func (d *decoder) oneOf(n *yaml.Node, path, expected, noun string, known []string) (string, bool) {
+	w, ok := d.scalar(n, path, expected)
+	if !ok {
+		return "", false
+	}
+	if !slices.Contains(known, w) {
+		d.errorf(n, path, "unknown %s %q%s: expected one of %s", noun, w, suggest(w, known), strings.Join(known, ", "))
+		return "", false
+	}
+	return w, true
+}
+
 // suggest returns ` (did you mean "x"?)` when a known word is close.
 func suggest(word string, known []string) string {
 	if best, ok := knob.Nearest(word, known); ok {

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"gopkg.in/yaml.v3"
 
@@ -28,17 +29,21 @@ var builtinHardware []byte
 // builtinHardwareFile names the built-in catalogue in messages.
 const builtinHardwareFile = "builtin:hardware"
 
-// BuiltinHardware returns the built-in hardware catalogue, parsed afresh
-// on each call. The file is embedded and checked by the tests, so it
-// cannot fail: if it does, the binary was built from a broken file, and
-// BuiltinHardware panics saying so.
-func BuiltinHardware() *hardware.Catalogue {
+// BuiltinHardware returns the built-in hardware catalogue. It is parsed
+// once (a Catalogue cannot be changed, so every caller may share it): the
+// loader asks for it at every tier it reads, a run at every deploy. The
+// file is embedded and checked by the tests, so it cannot fail: if it
+// does, the binary was built from a broken file, and BuiltinHardware
+// panics saying so.
+func BuiltinHardware() *hardware.Catalogue { return builtinCatalogue() }
+
+var builtinCatalogue = sync.OnceValue(func() *hardware.Catalogue {
 	c, err := LoadHardware(builtinHardwareFile, builtinHardware)
 	if err != nil {
 		panic("scenarios: the built-in hardware catalogue (scenarios/catalogue/hardware.yaml) is invalid; this is a build defect:\n" + err.Error())
 	}
 	return c
-}
+})
 
 // LoadHardware checks a hardware catalogue given as text; file names it in
 // messages. The format is

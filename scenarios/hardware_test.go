@@ -41,8 +41,14 @@ func TestBuiltinHardware(t *testing.T) {
 			t.Errorf("%s: capacity %v, want %v", name, tr.Capacity(), capacity)
 		}
 	}
-	if BuiltinHardware() == c {
-		t.Error("BuiltinHardware returned the same catalogue twice: it should parse afresh on each call")
+	// Parsed once and shared: no caller can change it for the others.
+	if BuiltinHardware() != c {
+		t.Error("BuiltinHardware parsed the catalogue again")
+	}
+	c.Names()[0] = "changed"
+	c.Tiers()[0].Cores = 999
+	if tr, _ := BuiltinHardware().Lookup("free"); BuiltinHardware().Names()[0] != "free" || tr.Cores != 2 {
+		t.Error("a caller changed the shared catalogue through Names or Tiers")
 	}
 }
 

@@ -422,13 +422,9 @@ func (d *decoder) component(n *yaml.Node, path string) (*Network, *BackendSpec) 
 	d.mapping(n, path, []field{
 		{"name", true, func(v *yaml.Node, p string) { d.name(v, p, &net.Name) }},
 		{"kind", true, func(v *yaml.Node, p string) {
-			if s, ok := d.scalar(v, p, "a component kind"); ok {
-				if s != KindQueueingNetwork {
-					d.errorf(v, p, "unknown component kind %q%s: expected one of %s", s, suggest(s, componentKinds), strings.Join(componentKinds, ", "))
-					return
-				}
-				kindOK = true
-			}
+			// A reactive backend was recognised before: here a known kind
+			// is a queueing network.
+			_, kindOK = d.oneOf(v, p, "a component kind", "component kind", componentKinds)
 		}},
 		{"stations", true, func(v *yaml.Node, p string) {
 			d.sequence(v, p, "stations", func(i int, v *yaml.Node, p string) { net.Stations = append(net.Stations, d.station(v, p)) })
@@ -527,11 +523,7 @@ func (d *decoder) service(n *yaml.Node, path string) ServiceSpec {
 	}
 	if !d.mapping(n, path, []field{
 		{"distribution", true, func(v *yaml.Node, p string) {
-			if w, ok := d.scalar(v, p, "a distribution"); ok {
-				if !slices.Contains(distributions, w) {
-					d.errorf(v, p, "unknown distribution %q%s: expected one of %s", w, suggest(w, distributions), strings.Join(distributions, ", "))
-					return
-				}
+			if w, ok := d.oneOf(v, p, "a distribution", "distribution", distributions); ok {
 				s.Distribution = w
 			}
 		}},
@@ -570,11 +562,7 @@ func (d *decoder) source(n *yaml.Node, path string) *SourceSpec {
 	d.mapping(n, path, []field{
 		{"name", true, func(v *yaml.Node, p string) { d.name(v, p, &src.Name) }},
 		{"process", false, func(v *yaml.Node, p string) {
-			if w, ok := d.scalar(v, p, "an arrival process"); ok {
-				if !slices.Contains(processes, w) {
-					d.errorf(v, p, "unknown arrival process %q%s: expected one of %s", w, suggest(w, processes), strings.Join(processes, ", "))
-					return
-				}
+			if w, ok := d.oneOf(v, p, "an arrival process", "arrival process", processes); ok {
 				src.Process = w
 			}
 		}},
@@ -713,11 +701,7 @@ func (d *decoder) fault(n *yaml.Node, path string) *Fault {
 	var factorNode *yaml.Node
 	d.mapping(n, path, []field{
 		{"kind", true, func(v *yaml.Node, p string) {
-			if w, ok := d.scalar(v, p, "a fault kind"); ok {
-				if !slices.Contains(faultKinds, w) {
-					d.errorf(v, p, "unknown fault %q%s: expected one of %s", w, suggest(w, faultKinds), strings.Join(faultKinds, ", "))
-					return
-				}
+			if w, ok := d.oneOf(v, p, "a fault kind", "fault", faultKinds); ok {
 				f.Kind = w
 			}
 		}},
@@ -756,11 +740,7 @@ func (d *decoder) deploy(n *yaml.Node, path string) *Deploy {
 		{"tier", false, func(v *yaml.Node, p string) {
 			dep.tierGiven = true
 			tiers := BuiltinHardware().Names()
-			if w, ok := d.scalar(v, p, "a hardware tier"); ok {
-				if !slices.Contains(tiers, w) {
-					d.errorf(v, p, "unknown hardware tier %q%s: expected one of %s", w, suggest(w, tiers), strings.Join(tiers, ", "))
-					return
-				}
+			if w, ok := d.oneOf(v, p, "a hardware tier", "hardware tier", tiers); ok {
 				dep.Tier = w
 			}
 		}},

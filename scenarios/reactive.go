@@ -3,7 +3,6 @@ package scenarios
 import (
 	"math"
 	"slices"
-	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -267,11 +266,7 @@ func (d *decoder) clients(n *yaml.Node, path string, c *ClientsSpec) {
 					}
 				}},
 				{"backoff", true, func(v *yaml.Node, p string) {
-					if w, ok := d.scalar(v, p, "a backoff preset"); ok {
-						if !slices.Contains(presets, w) {
-							d.errorf(v, p, "unknown backoff preset %q%s: expected one of %s", w, suggest(w, presets), strings.Join(presets, ", "))
-							return
-						}
+					if w, ok := d.oneOf(v, p, "a backoff preset", "backoff preset", presets); ok {
 						vs.Backoff = w
 					}
 				}},

@@ -569,6 +569,16 @@ func (b *Backend) handshakeDone(idx int, gen uint32) {
 	ids, _ := b.eng.SubscribeAll(c.conn(idx), c.sets, 0)
 	copy(c.subs[:], ids)
 	b.afterEngine()
+	if c.state == stConnected && len(ids) < int(c.nq) {
+		b.retryLater(idx) // refused, not closed: the reject policy
+	}
+}
+
+// retryLater retries, after the version's initial delay, the queries of a
+// connected tab the engine refused or rejected (the reject policy).
+func (b *Backend) retryLater(idx int) {
+	c := &b.clients[idx]
+	b.k.After(b.cfg.Clients.Versions[c.version].Backoff.Initial, b, evResubscribe, pack(idx, c.gen))
 }
 
 // resubscribe retries the queries a RejectSubscription policy refused.
@@ -585,9 +595,15 @@ func (b *Backend) resubscribe(idx int) {
 			c.unsynced |= 1 << q
 			b.noteSync(c, was)
 			id, err := b.eng.Subscribe(c.conn(idx), c.sets[q], 0)
-			if err == nil {
-				c.subs[q] = id
+			if err != nil {
+				c.subs[q] = 0
+				b.afterEngine()
+				if c.state == stConnected {
+					b.retryLater(idx) // still full: try the rest later
+				}
+				return
 			}
+			c.subs[q] = id
 		}
 	}
 	b.afterEngine()
@@ -611,8 +627,18 @@ func (b *Backend) afterEngine() {
 			b.m.add(sErrors, 1)
 			b.retry(idx, n.Reason)
 		case invalidation.SubscriptionRejected:
+			// The query failed: the tab no longer has its result, and a
+			// run of it in flight will find it gone.
+			for q := range int(c.nq) {
+				if c.subs[q] == n.Sub {
+					was := synced(c)
+					c.subs[q] = 0
+					c.unsynced |= 1 << q
+					b.noteSync(c, was)
+				}
+			}
 			b.m.add(sErrors, 1)
-			b.k.After(b.cfg.Clients.Versions[c.version].Backoff.Initial, b, evResubscribe, pack(idx, c.gen))
+			b.retryLater(idx)
 		}
 	}
 	b.pump()
@@ -809,10 +835,14 @@ func (b *Backend) tick() {
 	st := b.eng.Stats()
 	m.add(sOverflows, float64(st.Overflows-b.lastStat.Overflows))
 	b.lastStat = st
+	// Counters become rates over the interval; gauges are read now.
+	var vals [nSeries]float64
 	for s := range nSeries {
 		m.totals[s] += m.counts[s]
+		vals[s] = m.counts[s] / dt
+		m.counts[s] = 0
 	}
-	gauge := func(s int, v float64) { m.counts[s] = v * dt } // divided back below
+	gauge := func(s int, v float64) { vals[s] = v }
 	gauge(sConnected, float64(b.connected))
 	gauge(sForeground, float64(fg))
 	attain := 1.0
@@ -841,8 +871,7 @@ func (b *Backend) tick() {
 	gauge(sSegments, float64(b.segments))
 	m.latency.Reset()
 	for s := range nSeries {
-		m.series[s] = append(m.series[s], m.counts[s]/dt)
-		m.counts[s] = 0
+		m.series[s] = append(m.series[s], vals[s])
 	}
 	if next := now + m.interval; next <= b.horizon {
 		b.k.After(m.interval, b, evTick, 0)

@@ -332,3 +332,25 @@ func TestStarvedCompactionsFailAndBackOff(t *testing.T) {
 		t.Fatalf("%v flushes while compaction was failing, want one a minute", sum(series(starved, "search.flushes")))
 	}
 }
+
+// Under the reject policy a full queue fails single queries instead of
+// closing connections: after a redeploy every tab reconnects at once and
+// its queries overflow a small queue, yet no tab is disconnected as
+// overloaded, the failed queries are retried, and tabs end up in sync.
+func TestRejectPolicyFailsQueriesNotConnections(t *testing.T) {
+	cfg := smallConfig()
+	cfg.Invalidation.LegacyMetadataReads = false
+	cfg.Invalidation.QueueLimit = 500
+	cfg.Invalidation.Overflow = invalidation.RejectSubscription
+	b := runBackend(t, cfg, 23, 8*time.Minute, func(k *sim.Kernel, b *Backend) {
+		k.AtFunc(2*time.Minute, func() { _ = b.Deploy(pro, 1, 10*time.Second) })
+	})
+	f := figures(b)
+	refused := b.EngineStats().Rejected + b.EngineStats().RefusedSubscribes
+	if f["disconnects_overloaded"].Value != 0 || refused < 100 {
+		t.Fatalf("%v overload disconnects, %d queries refused; want none disconnected and many refused", f["disconnects_overloaded"].Value, refused)
+	}
+	if slo := series(b, "slo.attainment"); slo[len(slo)-1] < 0.95 {
+		t.Fatalf("share of tabs in sync at the end: %v, want the refused queries retried and answered", slo[len(slo)-1])
+	}
+}
