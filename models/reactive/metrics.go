@@ -5,24 +5,20 @@ import (
 	"slices"
 	"time"
 
+	"stormglass/models/metric"
 	"stormglass/sim/stats"
 )
 
 // Metric units, as the scenario layer prints them.
 const (
-	UnitNumber    = ""
-	UnitSeconds   = "s"
-	UnitPerSecond = "/s"
+	UnitNumber    = metric.UnitNumber
+	UnitSeconds   = metric.UnitSeconds
+	UnitPerSecond = metric.UnitPerSecond
 )
 
 // MetricInfo names a measurement: a series sampled every interval, or a
 // figure summarising the run.
-type MetricInfo struct {
-	Name         string
-	Unit         string
-	Distribution bool // has percentiles as well as a mean
-	Help         string
-}
+type MetricInfo = metric.Info
 
 // Series indices, in the order of SeriesInfo.
 const (
@@ -56,32 +52,32 @@ const (
 )
 
 var seriesInfo = [nSeries]MetricInfo{
-	sConnected:          {"clients.connected", UnitNumber, false, "open WebSocket connections"},
-	sForeground:         {"clients.foreground", UnitNumber, false, "tabs in the foreground"},
-	sSLO:                {"slo.attainment", UnitNumber, false, "share of foreground tabs connected with every query's result up to date"},
-	sLatestShare:        {"clients.release_share", UnitNumber, false, "share of open tabs running the released client version"},
-	sConnects:           {"connects", UnitPerSecond, false, "WebSocket connections opened per second"},
-	sConnectFailures:    {"connect_failures", UnitPerSecond, false, "connection attempts refused per second (backlog or connection limit full, service down)"},
-	sDiscOverloaded:     {"disconnects.overloaded", UnitPerSecond, false, "connections the server closed as overloaded (update queue full) per second"},
-	sDiscInactivity:     {"disconnects.inactivity", UnitPerSecond, false, "dead connections clients gave up after hearing nothing (a silent redeploy) per second"},
-	sDiscLeft:           {"disconnects.left", UnitPerSecond, false, "tabs closed by their users per second"},
-	sDiscReload:         {"disconnects.reload", UnitPerSecond, false, "tabs reloaded per second"},
-	sQueries:            {"queries", UnitPerSecond, false, "queries requested per second, all causes"},
-	sQInitial:           {"queries.initial", UnitPerSecond, false, "queries of tabs loading the app per second"},
-	sQReconnect:         {"queries.reconnect", UnitPerSecond, false, "queries re-run by reconnecting tabs per second"},
-	sQInvalidation:      {"queries.invalidation", UnitPerSecond, false, "subscriptions invalidated by commits per second"},
-	sQExecuted:          {"queries.executed", UnitPerSecond, false, "queries the sync workers finished per second"},
-	sQueueDepth:         {"queue.depth", UnitNumber, false, "subscriptions waiting in the update queue"},
-	sOverflows:          {"queue.overflows", UnitPerSecond, false, "invalidations and first runs that found the update queue full per second"},
-	sCPU:                {"cpu.utilization", UnitNumber, false, "share of the service's CPU busy"},
-	sLatencyP50:         {"query.latency_p50", UnitSeconds, false, "median time from a query's request to its result, over the interval (0 when none finished)"},
-	sLatencyP99:         {"query.latency_p99", UnitSeconds, false, "99th percentile of that time, over the interval (0 when none finished)"},
-	sErrors:             {"errors", UnitPerSecond, false, "failures users see per second: refused connects, overload disconnects, messages sent while out of sync"},
-	sMessages:           {"messages", UnitPerSecond, false, "messages users sent per second"},
-	sFlushes:            {"search.flushes", UnitPerSecond, false, "search index flushes per second"},
-	sCompactions:        {"search.compactions", UnitPerSecond, false, "search index compactions per second"},
-	sCompactionFailures: {"search.compaction_failures", UnitPerSecond, false, "compactions that failed for want of CPU per second (the compactor then backs off)"},
-	sSegments:           {"search.segments", UnitNumber, false, "search index segments on disk"},
+	sConnected:          {Name: "clients.connected", Unit: UnitNumber, Help: "open WebSocket connections"},
+	sForeground:         {Name: "clients.foreground", Unit: UnitNumber, Help: "tabs in the foreground"},
+	sSLO:                {Name: "slo.attainment", Unit: UnitNumber, Help: "share of foreground tabs connected with every query's result up to date"},
+	sLatestShare:        {Name: "clients.release_share", Unit: UnitNumber, Help: "share of open tabs running the released client version"},
+	sConnects:           {Name: "connects", Unit: UnitPerSecond, Help: "WebSocket connections opened per second"},
+	sConnectFailures:    {Name: "connect_failures", Unit: UnitPerSecond, Help: "connection attempts refused per second (backlog or connection limit full, service down)"},
+	sDiscOverloaded:     {Name: "disconnects.overloaded", Unit: UnitPerSecond, Help: "connections the server closed as overloaded (update queue full) per second"},
+	sDiscInactivity:     {Name: "disconnects.inactivity", Unit: UnitPerSecond, Help: "dead connections clients gave up after hearing nothing (a silent redeploy) per second"},
+	sDiscLeft:           {Name: "disconnects.left", Unit: UnitPerSecond, Help: "tabs closed by their users per second"},
+	sDiscReload:         {Name: "disconnects.reload", Unit: UnitPerSecond, Help: "tabs reloaded per second"},
+	sQueries:            {Name: "queries", Unit: UnitPerSecond, Help: "queries requested per second, all causes"},
+	sQInitial:           {Name: "queries.initial", Unit: UnitPerSecond, Help: "queries of tabs loading the app per second"},
+	sQReconnect:         {Name: "queries.reconnect", Unit: UnitPerSecond, Help: "queries re-run by reconnecting tabs per second"},
+	sQInvalidation:      {Name: "queries.invalidation", Unit: UnitPerSecond, Help: "subscriptions invalidated by commits per second"},
+	sQExecuted:          {Name: "queries.executed", Unit: UnitPerSecond, Help: "queries the sync workers finished per second"},
+	sQueueDepth:         {Name: "queue.depth", Unit: UnitNumber, Help: "subscriptions waiting in the update queue"},
+	sOverflows:          {Name: "queue.overflows", Unit: UnitPerSecond, Help: "invalidations and first runs that found the update queue full per second"},
+	sCPU:                {Name: "cpu.utilization", Unit: UnitNumber, Help: "share of the service's CPU busy"},
+	sLatencyP50:         {Name: "query.latency_p50", Unit: UnitSeconds, Help: "median time from a query's request to its result, over the interval (0 when none finished)"},
+	sLatencyP99:         {Name: "query.latency_p99", Unit: UnitSeconds, Help: "99th percentile of that time, over the interval (0 when none finished)"},
+	sErrors:             {Name: "errors", Unit: UnitPerSecond, Help: "failures users see per second: refused connects, overload disconnects, messages sent while out of sync"},
+	sMessages:           {Name: "messages", Unit: UnitPerSecond, Help: "messages users sent per second"},
+	sFlushes:            {Name: "search.flushes", Unit: UnitPerSecond, Help: "search index flushes per second"},
+	sCompactions:        {Name: "search.compactions", Unit: UnitPerSecond, Help: "search index compactions per second"},
+	sCompactionFailures: {Name: "search.compaction_failures", Unit: UnitPerSecond, Help: "compactions that failed for want of CPU per second (the compactor then backs off)"},
+	sSegments:           {Name: "search.segments", Unit: UnitNumber, Help: "search index segments on disk"},
 }
 
 // SeriesInfo lists the time series a run records, by stable name.
@@ -89,41 +85,36 @@ func SeriesInfo() []MetricInfo { return slices.Clone(seriesInfo[:]) }
 
 // Summary figures, in the order of SummaryInfo.
 var summaryInfo = []MetricInfo{
-	{"queries_steady", UnitPerSecond, false, "median over the run's minutes of queries requested per second: the steady state"},
-	{"queries_peak", UnitPerSecond, false, "most queries requested in one second, per second"},
-	{"queries_peak_minute", UnitPerSecond, false, "most queries requested in one minute, per second"},
-	{"storm_ratio", UnitNumber, false, "queries_peak_minute over queries_steady"},
-	{"connects", UnitNumber, false, "connections opened"},
-	{"disconnects_overloaded", UnitNumber, false, "connections closed as overloaded"},
-	{"disconnects_inactivity", UnitNumber, false, "connections given up for inactivity"},
-	{"disconnects_left", UnitNumber, false, "tabs closed by their users"},
-	{"overflows", UnitNumber, false, "updates that found the queue full"},
-	{"queue_depth_peak", UnitNumber, false, "longest the update queue was at a sample"},
-	{"slo_attainment", UnitNumber, false, "mean share of foreground tabs in sync"},
-	{"unusable_time", UnitSeconds, false, "time with fewer than half the foreground tabs in sync"},
-	{"degraded_time", UnitSeconds, false, "time with fewer than 95 % of the foreground tabs in sync"},
-	{"longest_unusable", UnitSeconds, false, "longest stretch with fewer than half the foreground tabs in sync: a storm that keeps itself going, or a dip that heals"},
-	{"cpu_saturated_time", UnitSeconds, false, "time with the CPU at least 95 % busy"},
-	{"connect_failures", UnitNumber, false, "connection attempts refused"},
-	{"reconnect_queries", UnitNumber, false, "queries re-run by reconnecting tabs"},
-	{"first_unusable_at", UnitSeconds, false, "when the app first became unusable (half the tabs out of sync), from the start; the horizon if never"},
-	{"last_unusable_at", UnitSeconds, false, "the end of the last unusable interval, from the start; 0 if never"},
-	{"cpu_utilization", UnitNumber, false, "mean share of the CPU busy"},
-	{"connected_peak", UnitNumber, false, "most connections open at a sample"},
-	{"clients_total", UnitNumber, false, "tabs that took part in the run"},
-	{"query_latency", UnitSeconds, true, "time from a query's request to its result"},
+	{Name: "queries_steady", Unit: UnitPerSecond, Help: "median over the run's minutes of queries requested per second: the steady state"},
+	{Name: "queries_peak", Unit: UnitPerSecond, Help: "most queries requested in one second, per second"},
+	{Name: "queries_peak_minute", Unit: UnitPerSecond, Help: "most queries requested in one minute, per second"},
+	{Name: "storm_ratio", Unit: UnitNumber, Help: "queries_peak_minute over queries_steady"},
+	{Name: "connects", Unit: UnitNumber, Help: "connections opened"},
+	{Name: "disconnects_overloaded", Unit: UnitNumber, Help: "connections closed as overloaded"},
+	{Name: "disconnects_inactivity", Unit: UnitNumber, Help: "connections given up for inactivity"},
+	{Name: "disconnects_left", Unit: UnitNumber, Help: "tabs closed by their users"},
+	{Name: "overflows", Unit: UnitNumber, Help: "updates that found the queue full"},
+	{Name: "queue_depth_peak", Unit: UnitNumber, Help: "longest the update queue was at a sample"},
+	{Name: "slo_attainment", Unit: UnitNumber, Help: "mean share of foreground tabs in sync"},
+	{Name: "unusable_time", Unit: UnitSeconds, Help: "time with fewer than half the foreground tabs in sync"},
+	{Name: "degraded_time", Unit: UnitSeconds, Help: "time with fewer than 95 % of the foreground tabs in sync"},
+	{Name: "longest_unusable", Unit: UnitSeconds, Help: "longest stretch with fewer than half the foreground tabs in sync: a storm that keeps itself going, or a dip that heals"},
+	{Name: "cpu_saturated_time", Unit: UnitSeconds, Help: "time with the CPU at least 95 % busy"},
+	{Name: "connect_failures", Unit: UnitNumber, Help: "connection attempts refused"},
+	{Name: "reconnect_queries", Unit: UnitNumber, Help: "queries re-run by reconnecting tabs"},
+	{Name: "first_unusable_at", Unit: UnitSeconds, Help: "when the app first became unusable (half the tabs out of sync), from the start; the horizon if never"},
+	{Name: "last_unusable_at", Unit: UnitSeconds, Help: "the end of the last unusable interval, from the start; 0 if never"},
+	{Name: "cpu_utilization", Unit: UnitNumber, Help: "mean share of the CPU busy"},
+	{Name: "connected_peak", Unit: UnitNumber, Help: "most connections open at a sample"},
+	{Name: "clients_total", Unit: UnitNumber, Help: "tabs that took part in the run"},
+	{Name: "query_latency", Unit: UnitSeconds, Distribution: true, Help: "time from a query's request to its result"},
 }
 
 // SummaryInfo lists the figures Summary reports, by stable name.
 func SummaryInfo() []MetricInfo { return slices.Clone(summaryInfo) }
 
 // Figure is one summary figure of a run.
-type Figure struct {
-	Name                    string
-	Value                   float64 // the mean for a distribution
-	Min, Max, P50, P95, P99 float64
-	Count                   int64
-}
+type Figure = metric.Figure
 
 // meter counts what happens within a sample interval and keeps the series.
 type meter struct {
