@@ -161,6 +161,38 @@ func TestCPUSharesEqually(t *testing.T) {
 	}
 }
 
+func TestCPUBackgroundThreadsTakeTheirShare(t *testing.T) {
+	k := NewKernel(Config{})
+	cpu := NewCPU(k, "node", 4, 1)
+	var ends []time.Duration
+	cpu.OnDone = func(int64, time.Duration) { ends = append(ends, k.Now()) }
+	// A job of 1 s alone on 4 cores beside 7 hog threads: it gets 4/8 of a
+	// core, so it ends at 2 s. From 2 s the hog stops and a second job of
+	// 1 s runs at full speed: it ends at 3 s.
+	cpu.SetBackground(7)
+	cpu.Submit(0, 1)
+	k.AfterFunc(2*time.Second, func() {
+		cpu.SetBackground(0)
+		cpu.Submit(1, 1)
+	})
+	if err := k.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	want := []time.Duration{2 * time.Second, 3 * time.Second}
+	for i, at := range ends {
+		if d := at - want[i]; d < 0 || d > 2 {
+			t.Errorf("job %d ended at %v, want %v", i, at, want[i])
+		}
+	}
+	if len(ends) != 2 {
+		t.Fatalf("%d jobs finished, want 2", len(ends))
+	}
+	// Busy cores: 4 for 2 s, then 1 for 1 s, of 4 cores for 3 s: 9/12.
+	if u := cpu.Utilization(); math.Abs(u-0.75) > 1e-9 {
+		t.Errorf("utilisation %v, want 0.75: the hog counts as busy", u)
+	}
+}
+
 func TestCPUChangeOfTierKeepsWorkDone(t *testing.T) {
 	k := NewKernel(Config{})
 	cpu := NewCPU(k, "node", 1, 1)

@@ -26,6 +26,10 @@ type CPU struct {
 	name  string
 	cores float64
 	speed float64
+	// background is runnable threads outside the model's jobs (a batch
+	// job hogging the machine): they share the cores like jobs, never
+	// finish, and count as busy.
+	background float64
 
 	jobs     jobHeap
 	attained float64 // V at time last
@@ -137,7 +141,7 @@ func (c *CPU) Speed() float64 { return c.speed }
 // rate is dV/dt, the progress of each job. It is 0 in an outage (cores = 0
 // with jobs present) and never divides by zero: n > cores ≥ 0 below.
 func (c *CPU) rate() float64 {
-	n := float64(len(c.jobs))
+	n := float64(len(c.jobs)) + c.background
 	if n <= c.cores {
 		return c.speed
 	}
@@ -157,7 +161,7 @@ func (c *CPU) reschedule() {
 	c.next = EventID{}
 	now := c.k.Now()
 	c.Stats.Jobs.Set(now, float64(len(c.jobs)))
-	c.Stats.BusyCores.Set(now, math.Min(float64(len(c.jobs)), c.cores))
+	c.Stats.BusyCores.Set(now, math.Min(float64(len(c.jobs))+c.background, c.cores))
 	r := c.rate()
 	if len(c.jobs) == 0 || !(r > 0) {
 		// Nothing to finish, or an outage: nothing progresses, so no
@@ -195,6 +199,23 @@ func (c *CPU) SetCapacity(cores, speed float64) {
 	c.Stats.Cores.Set(c.k.Now(), cores)
 	c.reschedule()
 }
+
+// SetBackground sets the runnable threads of background work from now on:
+// a CPU-hogging job with that many threads busy. They take their equal
+// share of the cores, so a job alone beside b threads on n cores runs at
+// speed·min(1, n/(1+b)); they never finish and count as busy cores.
+// threads < 0 or NaN panics.
+func (c *CPU) SetBackground(threads float64) {
+	if !(threads >= 0) {
+		panic("sim: background threads must be ≥ 0")
+	}
+	c.advance()
+	c.background = threads
+	c.reschedule()
+}
+
+// Background returns the background threads.
+func (c *CPU) Background() float64 { return c.background }
 
 // finishSlack absorbs floating-point error in attained service: a job whose
 // tag is within a nanosecond of work of V is done.
