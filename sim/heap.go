@@ -76,6 +76,9 @@ func (h *eventHeap) siftDown(i int, e entry) {
 // heapify restores the heap order of an arbitrary slice in O(n).
 func (h *eventHeap) heapify() {
 	s := *h
+	if len(s) < 2 {
+		return // (len−2)/4 truncates to 0: an empty heap has no s[0]
+	}
 	for i := (len(s) - 2) / 4; i >= 0; i-- {
 		h.siftDown(i, s[i])
 	}

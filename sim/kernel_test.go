@@ -312,3 +312,29 @@ func TestVirtualClockRunsProductionTimers(t *testing.T) {
 		t.Fatalf("a timer reset after running must fire again: %v", fired)
 	}
 }
+
+// Cancelling the last live event when cancelled entries dominate compacts
+// the heap down to nothing: that must not touch an empty heap.
+func TestCancelLastLiveEventCompactsToEmpty(t *testing.T) {
+	k := NewKernel(Config{})
+	var ids []EventID
+	// 1025 cancelled entries and no live one: the first compaction comes
+	// with the last cancel.
+	for i := range 1025 {
+		ids = append(ids, k.AtFunc(time.Duration(i+1)*time.Second, func() {}))
+	}
+	for _, id := range ids {
+		k.Cancel(id)
+	}
+	if k.Pending() != 0 {
+		t.Fatalf("%d events pending, want none", k.Pending())
+	}
+	ran := false
+	k.AfterFunc(time.Second, func() { ran = true })
+	if err := k.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if !ran {
+		t.Error("an event scheduled after the compaction did not run")
+	}
+}
