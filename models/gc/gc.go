@@ -3,6 +3,7 @@ package gc
 import (
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"stormglass/sim"
@@ -32,8 +33,23 @@ type Config struct {
 	// goroutine + PausePerGiB per GiB of heap; a cycle has two, at the
 	// start and at the end of marking.
 	PauseBase, PausePerGoroutine, PausePerGiB time.Duration
-	// AssistCap bounds the share of the mutator's CPU mark assists take.
+	// MarkRunway is the share of the heap growth GOGC allows that is left
+	// for marking: a cycle starts when the heap reaches
+	// goal − MarkRunway × (goal − marked), Go's trigger, and assists pace
+	// the mark to end by the goal. Go's trigger lies at 70 % to 95 % of
+	// the way; 0.3 is its lower bound, where the mark has the most room.
+	// 0 starts a cycle at the goal itself, the mark then having the growth
+	// beyond the live heap as its runway (the model before calibration).
+	// In [0, 1).
+	MarkRunway float64
+	// AssistCap bounds the share of the mutator's CPU mark assists take
+	// (AssistShare only).
 	AssistCap float64
+	// ZeroRate is how fast one goroutine zeroes (or copies into) a fresh
+	// large allocation, in bytes per second; it sets how long a burst's
+	// Chunk keeps the world from stopping. Required (> 0) when a burst has
+	// a Chunk; ignored otherwise.
+	ZeroRate float64
 	// Bursts are background jobs that allocate heavily for a while (log
 	// rotation, metric aggregation at a time of night).
 	Bursts []Burst
@@ -41,13 +57,36 @@ type Config struct {
 
 // Burst is a background job: from At for Over it allocates Bytes evenly
 // and holds Live more bytes live (the buffers or maps it builds).
+//
+// Chunk is the largest single allocation the job makes, in bytes: a
+// bytes.Buffer grown by append, a map's new bucket array. The runtime
+// zeroes such an allocation (or copies the old contents into it) without a
+// preemption point, so a stop-the-world requested meanwhile waits until it
+// is done: Chunk/ZeroRate at most. 0 means the job allocates in pieces
+// small enough not to matter.
 type Burst struct {
 	At, Over    time.Duration
 	Bytes, Live float64
+	Chunk       float64
 }
 
-// burstSteps is how many allocations a burst is spread over.
+// burstSteps is how many allocations a burst is spread over, unless its
+// chunks are fewer and larger (then one step per chunk).
 const burstSteps = 100
+
+// steps returns how many allocations b is made of, and the bytes and the
+// non-preemptible window of each.
+func (b Burst) steps(zeroRate float64) (n int, bytes float64, window time.Duration) {
+	n = burstSteps
+	if b.Chunk > 0 && b.Chunk*burstSteps > b.Bytes {
+		n = max(1, int(math.Ceil(b.Bytes/b.Chunk)))
+	}
+	bytes = b.Bytes / float64(n)
+	if b.Chunk > 0 && zeroRate > 0 {
+		window = min(sim.DurationOf(min(b.Chunk, bytes)/zeroRate), b.Over/time.Duration(n))
+	}
+	return n, bytes, window
+}
 
 // Validate reports every value the collector cannot run with, joined.
 func (c Config) Validate() error {
@@ -70,12 +109,21 @@ func (c Config) Validate() error {
 	if c.PauseBase < 0 || c.PausePerGoroutine < 0 || c.PausePerGiB < 0 {
 		bad("pause terms %v + %v/goroutine + %v/GiB, expected ≥ 0", c.PauseBase, c.PausePerGoroutine, c.PausePerGiB)
 	}
+	if !(c.MarkRunway >= 0 && c.MarkRunway < 1) {
+		bad("mark runway %g, expected in [0, 1)", c.MarkRunway)
+	}
 	if !(c.AssistCap >= 0 && c.AssistCap <= 1) {
 		bad("assist cap %g, expected in [0, 1]", c.AssistCap)
 	}
+	if !(c.ZeroRate >= 0) {
+		bad("zero rate %g bytes/s, expected ≥ 0", c.ZeroRate)
+	}
 	for i, b := range c.Bursts {
-		if b.At < 0 || b.Over <= 0 || b.Bytes < 0 || b.Live < 0 {
-			bad("bursts[%d] %+v: expected a start ≥ 0, a positive length, bytes and live ≥ 0", i, b)
+		if b.At < 0 || b.Over <= 0 || !(b.Bytes >= 0) || !(b.Live >= 0) || !(b.Chunk >= 0) {
+			bad("bursts[%d] %+v: expected a start ≥ 0, a positive length, bytes, live and chunk ≥ 0", i, b)
+		}
+		if b.Chunk > 0 && !(c.ZeroRate > 0) {
+			bad("bursts[%d] has a chunk of %g bytes: expected a zero rate above 0", i, b.Chunk)
 		}
 	}
 	return errors.Join(errs...)
@@ -123,7 +171,7 @@ const (
 
 // Collector is the garbage collector of one Go process on a simulation
 // kernel. The process reports its allocations; the collector runs cycles
-// when the heap reaches its goal, stops the world twice per cycle and
+// when the heap reaches its trigger, stops the world twice per cycle and
 // charges mark assist to allocations made while it marks. It is driven
 // from the kernel's goroutine.
 type Collector struct {
@@ -133,13 +181,21 @@ type Collector struct {
 
 	heap      float64 // bytes allocated and not yet collected, live included
 	goal      float64
-	marking   bool
+	trigger   float64 // heap at which the next cycle starts
+	marking   bool    // from the cycle's first pause to the end of its second
+	markDone  bool    // the mark work is done: the second pause is on
 	cycle     int
-	markLive  float64       // live heap when marking began
+	markLive  float64       // live heap when marking began: the mark work
 	runway    float64       // heap growth the goal allowed when marking began
 	black     float64       // bytes allocated during marking: they survive it
+	markStart time.Duration // when the background workers start (the first pause's end)
+	assisted  float64       // mark work done by assists this cycle, in bytes
 	pausedTo  time.Duration // the world is stopped until then
 	burstLive float64       // live bytes the running bursts hold
+	// zeroUntil is when the large allocation a burst is zeroing ends: a
+	// stop-the-world requested before then waits for it.
+	zeroUntil time.Duration
+	stopped   bool
 	onPause   func(Pause)
 	stats     Stats
 }
@@ -155,10 +211,36 @@ func New(k *sim.Kernel, cfg Config, proc Process) (*Collector, error) {
 	c.heap = live
 	c.setGoal(live)
 	for i, b := range cfg.Bursts {
-		k.At(b.At, c, evBurstStart, int64(i))
+		// A process started after a job's time (a restart) does not run
+		// that job.
+		if b.At >= k.Now() {
+			k.At(b.At, c, evBurstStart, int64(i))
+		}
 	}
 	return c, nil
 }
+
+// Stop ends the collector with its process (a kill): pending phases and
+// bursts do nothing more, no pause is reported, and Allocate does nothing.
+func (c *Collector) Stop() {
+	c.stopped = true
+	c.marking = false
+	c.pausedTo = c.k.Now()
+}
+
+// SetGOGC changes GOGC from now on, as debug.SetGCPercent does: the goal
+// is recomputed from the heap the last cycle marked (0 or less turns the
+// collector off). A cycle already marking finishes with its own pacing.
+func (c *Collector) SetGOGC(gogc int) {
+	c.cfg.GOGC = gogc
+	c.setGoal(c.stats.LastLiveMarked)
+	if !c.marking && gogc > 0 && c.heap >= c.trigger && !c.stopped {
+		c.startCycle()
+	}
+}
+
+// GOGC returns the GOGC in force.
+func (c *Collector) GOGC() int { return c.cfg.GOGC }
 
 // live is what the process and its running bursts hold live.
 func (c *Collector) live() float64 { return c.proc.LiveHeap() + c.burstLive }
@@ -170,10 +252,16 @@ func (c *Collector) OnPause(f func(Pause)) { c.onPause = f }
 func (c *Collector) setGoal(marked float64) {
 	c.stats.LastLiveMarked = marked
 	c.goal = max(c.cfg.MinHeap, marked*(1+float64(c.cfg.GOGC)/100))
+	c.trigger = c.goal - c.cfg.MarkRunway*max(0, c.goal-marked)
 	c.stats.LastGoal = c.goal
 }
 
-// Goal is the heap size at which the next cycle starts, in bytes.
+// Trigger is the heap size at which the next cycle starts, in bytes: the
+// goal, less MarkRunway of the growth.
+func (c *Collector) Trigger() float64 { return c.trigger }
+
+// Goal is the heap size the pacer aims to end the next cycle's mark at
+// (with MarkRunway 0, the size at which it starts), in bytes.
 func (c *Collector) Goal() float64 { return c.goal }
 
 // Heap is the heap now: live and not yet collected, in bytes.
@@ -192,22 +280,34 @@ func (c *Collector) PausedUntil() (time.Duration, bool) {
 // Allocate records bytes the process allocated now. It returns the CPU
 // seconds of mark assist the allocation costs the allocating goroutine: a
 // cycle that is marking makes each allocated byte pay for marking in
-// proportion to the live heap still to mark over the heap growth left,
-// Go's assist ratio. A heap that reaches its goal starts a cycle.
+// proportion to the mark work left over the runway left, Go's assist
+// ratio; the assist that does the last of the work ends the mark. A heap
+// that reaches the trigger starts a cycle.
 func (c *Collector) Allocate(bytes float64) (assist float64) {
-	if bytes <= 0 {
+	if bytes <= 0 || c.stopped {
 		return 0
 	}
 	c.heap += bytes
 	c.stats.Allocated += bytes
 	if c.marking {
+		ratio := c.ratio()
 		c.black += bytes
-		ratio := c.markLive / max(c.runway, 1)
-		assist = bytes * ratio / c.cfg.MarkRate
+		if c.markDone {
+			return 0
+		}
+		left := c.markLeft()
+		work := min(bytes*ratio, left)
+		c.assisted += work
+		assist = work / c.cfg.MarkRate
 		c.stats.AssistCPU += assist
+		if work >= left {
+			// The assist did the last of the mark work: the allocating
+			// goroutine ends the mark, as in Go.
+			c.endMark()
+		}
 		return assist
 	}
-	if c.cfg.GOGC > 0 && c.heap >= c.goal {
+	if c.cfg.GOGC > 0 && c.heap >= c.trigger {
 		c.startCycle()
 	}
 	return 0
@@ -217,18 +317,41 @@ func (c *Collector) Allocate(bytes float64) (assist float64) {
 // bytes per second costs during marking, capped at AssistCap: the
 // allocation rate times the assist ratio over the mark rate and the Ps.
 func (c *Collector) AssistShare(rate float64) float64 {
-	if !c.marking {
+	if !c.marking || c.markDone {
 		return 0
 	}
-	ratio := c.markLive / max(c.runway, 1)
-	return min(c.cfg.AssistCap, rate*ratio/c.cfg.MarkRate/float64(c.cfg.GOMAXPROCS))
+	return min(c.cfg.AssistCap, rate*c.ratio()/c.cfg.MarkRate/float64(c.cfg.GOMAXPROCS))
+}
+
+// ratio is Go's assist ratio: the mark work left per byte of runway left.
+// Past the runway a goroutine that allocates does all the work left.
+func (c *Collector) ratio() float64 { return c.markLeft() / max(c.runway-c.black, 1) }
+
+// backgroundRate is the mark work the background workers do per second.
+func (c *Collector) backgroundRate() float64 {
+	return c.cfg.MarkRate * c.cfg.BackgroundShare * float64(c.cfg.GOMAXPROCS)
+}
+
+// markLeft is the mark work not yet done now, in bytes.
+func (c *Collector) markLeft() float64 {
+	bg := c.backgroundRate() * max(0, c.k.Now()-c.markStart).Seconds()
+	return max(0, c.markLive-bg-c.assisted)
 }
 
 // PauseLength is the length of one stop-the-world pause with the process
-// as it is now.
+// as it is now: the wait for the world to stop (StopWait) and the work
+// done while it is stopped.
 func (c *Collector) PauseLength() time.Duration {
-	return c.cfg.PauseBase + time.Duration(c.proc.Goroutines())*c.cfg.PausePerGoroutine +
+	return c.StopWait() + c.cfg.PauseBase + time.Duration(c.proc.Goroutines())*c.cfg.PausePerGoroutine +
 		time.Duration(c.heap/GiB*float64(c.cfg.PausePerGiB))
+}
+
+// StopWait is how long a stop-the-world requested now waits for the world
+// to stop: the rest of the large allocation a burst is zeroing, if any.
+// Goroutines that reach a safe point meanwhile stay stopped, so the wait
+// is part of the pause every other goroutine sees.
+func (c *Collector) StopWait() time.Duration {
+	return max(0, c.zeroUntil-c.k.Now())
 }
 
 // MarkDuration is how long marking the live heap takes with the
@@ -238,19 +361,36 @@ func (c *Collector) MarkDuration(live float64) time.Duration {
 }
 
 func (c *Collector) startCycle() {
-	c.marking = true
+	c.marking, c.markDone = true, false
 	c.cycle++
 	c.stats.Cycles++
 	c.markLive = c.live()
-	c.black = 0
-	// The growth the goal allows beyond the live heap: GOGC % of it when
-	// the live heap has not moved since the last cycle.
-	c.runway = c.goal - c.markLive
+	c.black, c.assisted = 0, 0
+	// The allocation the mark may take: up to the goal from the trigger
+	// (MarkRunway > 0); else the growth the goal allows beyond the live
+	// heap, GOGC % of it when the live heap has not moved since the last
+	// cycle.
+	if c.cfg.MarkRunway > 0 {
+		c.runway = c.goal - c.heap
+	} else {
+		c.runway = c.goal - c.markLive
+	}
 	if c.runway <= 0 {
-		c.runway = c.markLive * float64(c.cfg.GOGC) / 100
+		c.runway = c.markLive * float64(c.cfg.GOGC) / 100 * max(c.cfg.MarkRunway, 1e-3)
 	}
 	p := c.pause()
+	c.markStart = c.k.Now() + p
 	c.k.After(p, c, evMarkStart, int64(c.cycle))
+}
+
+// endMark ends marking now: the second pause begins.
+func (c *Collector) endMark() {
+	c.markDone = true
+	d := max(0, c.k.Now()-c.markStart)
+	c.stats.MarkTime += d
+	c.stats.BackgroundCPU += d.Seconds() * c.cfg.BackgroundShare * float64(c.cfg.GOMAXPROCS)
+	p := c.pause()
+	c.k.After(p, c, evPauseEnd, int64(c.cycle))
 }
 
 // pause stops the world now for PauseLength.
@@ -269,35 +409,54 @@ func (c *Collector) pause() time.Duration {
 
 // Handle runs the collector's phases.
 func (c *Collector) Handle(ev sim.Event) {
+	if c.stopped {
+		return
+	}
 	switch ev.Kind {
 	case evMarkStart:
-		d := c.MarkDuration(c.markLive)
-		c.stats.MarkTime += d
-		c.stats.BackgroundCPU += d.Seconds() * c.cfg.BackgroundShare * float64(c.cfg.GOMAXPROCS)
-		c.k.After(d, c, evMarkEnd, ev.Arg)
+		// The background workers finish what the assists leave, unless
+		// assists finish first (then the cycle is past marking already).
+		if c.marking && !c.markDone && ev.Arg == int64(c.cycle) {
+			c.k.After(sim.DurationOf(c.markLeft()/c.backgroundRate()), c, evMarkEnd, ev.Arg)
+		}
 	case evMarkEnd:
-		p := c.pause()
-		c.k.After(p, c, evPauseEnd, ev.Arg)
+		if c.marking && !c.markDone && ev.Arg == int64(c.cycle) {
+			c.endMark()
+		}
 	case evBurstStart:
 		b := c.cfg.Bursts[ev.Arg]
+		n, _, window := b.steps(c.cfg.ZeroRate)
 		c.burstLive += b.Live
+		if b.Chunk > 0 && b.Live > 0 {
+			c.zeroing(min(sim.DurationOf(min(b.Chunk, b.Live)/c.cfg.ZeroRate), window))
+		}
 		c.Allocate(b.Live) // what it holds, it allocated first
-		for i := range burstSteps {
-			c.k.After(time.Duration(i)*b.Over/burstSteps, c, evBurstStep, ev.Arg)
+		for i := range n {
+			c.k.After(time.Duration(i)*b.Over/time.Duration(n), c, evBurstStep, ev.Arg)
 		}
 		c.k.After(b.Over, c, evBurstEnd, ev.Arg)
 	case evBurstStep:
-		c.Allocate(c.cfg.Bursts[ev.Arg].Bytes / burstSteps)
+		_, bytes, window := c.cfg.Bursts[ev.Arg].steps(c.cfg.ZeroRate)
+		// The runtime counts a large allocation in the heap before it
+		// zeroes it: a cycle it triggers waits for the zeroing to stop
+		// the world.
+		c.zeroing(window)
+		c.Allocate(bytes)
 	case evBurstEnd:
 		c.burstLive -= c.cfg.Bursts[ev.Arg].Live
 	case evPauseEnd:
 		// What survives is what the process holds live and what was
 		// allocated while marking (allocated black, as Go does).
-		c.marking = false
+		c.marking, c.markDone = false, false
 		marked := c.live() + c.black
 		c.heap = marked
 		c.setGoal(marked)
 	}
+}
+
+// zeroing records a non-preemptible allocation of length d starting now.
+func (c *Collector) zeroing(d time.Duration) {
+	c.zeroUntil = max(c.zeroUntil, c.k.Now()+d)
 }
 
 // Stats returns the counters.

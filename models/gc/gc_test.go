@@ -19,8 +19,6 @@ type process struct {
 func (p *process) LiveHeap() float64 { return p.live }
 func (p *process) Goroutines() int   { return p.goroutines }
 
-const MiB = 1 << 20
-
 func config() Config {
 	return Config{GOGC: 100, MinHeap: 4 * MiB, GOMAXPROCS: 8, BackgroundShare: 0.25, MarkRate: 1 * GiB,
 		PauseBase: 50 * time.Microsecond, PausePerGoroutine: 5 * time.Nanosecond, PausePerGiB: time.Millisecond, AssistCap: 0.5}
@@ -170,8 +168,20 @@ func TestMarkAssistFollowsTheAssistRatio(t *testing.T) {
 	}
 }
 
-// A steady allocation rate gives cycles at the rate the pacer implies:
-// allocation rate over the runway, GOGC % of the live heap.
+// A steady allocation rate gives cycles at the rate the pacer implies.
+// Marking is shared by the background workers (2 GiB/s here) and the
+// assists, which do the mark work left per byte of runway left, so a mark
+// ends sooner the faster the process allocates. With W the work left, y
+// the runway left (R at the start, a the allocation rate, S the
+// background rate), dW/dy = S/a + W/y, whose solution reaches W = 0 at
+// y* = R·exp(−a·L/(S·R)): the mark takes (R − y*)/a and the bytes
+// allocated meanwhile, R − y*, survive it. The period is the mark time
+// plus the time to grow GOGC % of what was marked; a fixed point gives
+// the steady state.
+//
+// (Before the calibration for incident 2, assists were charged on top of
+// a mark of fixed length, which capped them far below the 18.7 % measured
+// on a WebSocket service; the expected period changed with that.)
 func TestCyclesPerSecondAtASteadyRate(t *testing.T) {
 	for _, gogc := range []int{100, 50} {
 		cfg := config()
@@ -188,12 +198,15 @@ func TestCyclesPerSecondAtASteadyRate(t *testing.T) {
 		if err := k.RunUntil(t.Context(), 60*time.Second); err != nil {
 			t.Fatal(err)
 		}
-		// Each cycle lets the heap grow GOGC % of what it marked, and
-		// marking 512 MiB takes 0.25 s at 2 GiB/s, during which 0.25 GiB
-		// more is allocated and survives: the period is the runway over
-		// the rate plus the mark time.
-		marked := 512*MiB + 0.25*rate
-		period := marked*float64(gogc)/100/rate + 0.25
+		const live, bg = 512.0 * MiB, 2.0 * GiB
+		g := float64(gogc) / 100
+		marked, black := live, 0.0
+		for range 100 {
+			runway := marked*(1+g) - live
+			black = runway * (1 - math.Exp(-rate*live/(bg*runway)))
+			marked = live + black
+		}
+		period := black/rate + marked*g/rate
 		want := 60 / period
 		t.Logf("GOGC=%d: %d cycles, want about %.1f", gogc, col.Stats().Cycles, want)
 		if got := float64(col.Stats().Cycles); math.Abs(got-want) > 0.05*want+1 {
@@ -241,5 +254,108 @@ func TestANightlyBurst(t *testing.T) {
 	// would come, and none does.
 	if col.Heap() <= 3*GiB || col.Marking() {
 		t.Fatalf("after the burst: heap %v GiB, marking %v", col.Heap()/GiB, col.Marking())
+	}
+}
+
+// The calibration: under Default, the two workloads of incident 2's
+// measurements pause and assist as measured (85 µs and 3.2 % for the
+// short-lived HTTP API, 192 µs and 18.7 % with 10,000 WebSocket
+// connections), within 2 % for the pause and 5 % (relative) for the
+// assist share.
+func TestCalibrationToTheIncidentMeasurements(t *testing.T) {
+	for _, c := range []struct {
+		w      Workload
+		pause  time.Duration
+		assist float64
+	}{
+		{HTTPAPI(), 85 * time.Microsecond, 0.032},
+		{WebSocket10k(), 192 * time.Microsecond, 0.187},
+	} {
+		m, err := Measure(Default(4), c.w, 2*time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s: %d cycles, mean pause %v, assist %.2f %% of CPU, GC %.1f %%", c.w.Name, m.Cycles, m.MeanPause, 100*m.AssistShare, 100*m.GCShare)
+		if d := math.Abs(float64(m.MeanPause-c.pause)) / float64(c.pause); d > 0.02 {
+			t.Errorf("%s: mean pause %v, want %v ± 2 %%", c.w.Name, m.MeanPause, c.pause)
+		}
+		if d := math.Abs(m.AssistShare-c.assist) / c.assist; d > 0.05 {
+			t.Errorf("%s: assist %.4f of CPU, want %.3f ± 5 %%", c.w.Name, m.AssistShare, c.assist)
+		}
+	}
+}
+
+// At night a job grows buffers to hundreds of MiB: with GOGC=100 the
+// cycles it triggers pause longer than 50 ms, as the incident saw; with
+// GOGC=50 and buffer pools every pause stays under 50 ms. GOGC=50 alone
+// does not help: the pause is the wait for a buffer's zeroing to end, not
+// a function of the heap.
+func TestNightBurstPausesAndTheMitigation(t *testing.T) {
+	proc := func() *process { // a gateway with 5,000 connections
+		return &process{live: 5000*40*1024 + 20*MiB, goroutines: 2*5000 + 2000}
+	}
+	run := func(gogc int, b Burst) time.Duration {
+		cfg := Default(4)
+		cfg.GOGC = gogc
+		cfg.Bursts = []Burst{b}
+		k, col := newCollector(t, cfg, proc())
+		var tick func() // the gateway's own allocation: 50 MiB/s
+		tick = func() {
+			col.Allocate(50 * MiB / 100)
+			k.AfterFunc(10*time.Millisecond, tick)
+		}
+		k.AtFunc(0, tick)
+		if err := k.RunUntil(t.Context(), 10*time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		return col.Stats().PauseMax
+	}
+	night := NightBurst(3 * time.Minute)
+	incident, gogc50, remedied := run(100, night), run(50, night), run(50, night.Pooled())
+	t.Logf("longest pause: GOGC=100 %v, GOGC=50 %v, GOGC=50 with pools %v", incident, gogc50, remedied)
+	if incident <= 50*time.Millisecond {
+		t.Errorf("GOGC=100: longest pause %v, want over 50ms", incident)
+	}
+	if gogc50 <= 50*time.Millisecond {
+		t.Errorf("GOGC=50 without pools: longest pause %v; the model says pools, not GOGC, shorten it", gogc50)
+	}
+	if remedied >= 50*time.Millisecond {
+		t.Errorf("GOGC=50 with pools: longest pause %v, want under 50ms", remedied)
+	}
+}
+
+// A stop-the-world requested while a burst zeroes a large allocation
+// waits for it: the pause a chunk's step triggers is the chunk's zeroing
+// time plus the usual work; without a chunk it is the usual work.
+func TestAStopWaitsForALargeAllocation(t *testing.T) {
+	cfg := Default(4)
+	cfg.Bursts = []Burst{{At: time.Second, Over: 4 * time.Second, Bytes: 4 * GiB, Chunk: 1 * GiB}}
+	p := &process{live: 64 * MiB, goroutines: 1000}
+	k, col := newCollector(t, cfg, p)
+	var pauses []Pause
+	col.OnPause(func(ps Pause) { pauses = append(pauses, ps) })
+	if err := k.RunUntil(t.Context(), 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	work := cfg.PauseBase + 1000*cfg.PausePerGoroutine
+	zero := sim.DurationOf(1 * GiB / cfg.ZeroRate) // 250 ms
+	if len(pauses) == 0 || pauses[0].Start != time.Second || pauses[0].Length != zero+work {
+		t.Fatalf("first pause %+v, want one at 1s of %v (zeroing) + %v", pauses, zero, work)
+	}
+	if bad := (Config{GOMAXPROCS: 1, BackgroundShare: 1, MarkRate: 1, Bursts: []Burst{{Over: 1, Chunk: 1}}}).Validate(); bad == nil || !strings.Contains(bad.Error(), "zero rate") {
+		t.Fatalf("a chunk without a zero rate: %v", bad)
+	}
+}
+
+// SetGOGC moves the goal at once, from the heap the last cycle marked.
+func TestSetGOGC(t *testing.T) {
+	_, col := newCollector(t, config(), &process{live: 100 * MiB})
+	col.SetGOGC(50)
+	if col.Goal() != 150*MiB || col.GOGC() != 50 {
+		t.Fatalf("goal %v MiB after SetGOGC(50), want 150", col.Goal()/MiB)
+	}
+	col.Allocate(60 * MiB) // heap 160 MiB: past the new goal
+	if !col.Marking() {
+		t.Fatal("no cycle past the lowered goal")
 	}
 }
