@@ -9,6 +9,7 @@ import (
 	"stormglass/knob"
 	"stormglass/models/qnet"
 	"stormglass/models/reactive"
+	"stormglass/models/service"
 	"stormglass/sim"
 )
 
@@ -28,6 +29,7 @@ type World struct {
 	plan   *Plan
 	net    *qnet.Network     // a queueing-network scenario's model
 	rb     *reactive.Backend // a reactive-backend scenario's model
+	sys    *service.System   // a services scenario's model
 	values knob.Values
 	events []Event
 
@@ -68,6 +70,18 @@ func Build(k *sim.Kernel, streams sim.Streams, p *Plan) (*World, error) {
 		w.wireBackend(be)
 		return w, nil
 	}
+	if len(p.Scenario.Systems) > 0 {
+		spec := p.Scenario.Systems[0]
+		cfg, err := systemConfig(spec, w.values)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", p.Scenario.File, err)
+		}
+		if w.sys, err = service.New(k, streams, cfg, p.Sample, p.Horizon); err != nil {
+			return nil, fmt.Errorf("%s: component %s: %w", p.Scenario.File, spec.Name, err)
+		}
+		w.wireSystem(spec)
+		return w, nil
+	}
 	cfg, err := w.config()
 	if err != nil {
 		return nil, err
@@ -94,6 +108,29 @@ func (w *World) wireBackend(be *BackendSpec) {
 	on(be.Splay, func(v knob.Value) error { return rb.SetSplay(v.Bool()) })
 	on(be.Compaction, func(v knob.Value) error { rb.SetCompaction(v.Bool()); return nil })
 	on(be.Clients.Release, func(v knob.Value) error { return rb.SetRelease(v.Word()) })
+}
+
+// wireSystem records how a services system follows its live knobs.
+func (w *World) wireSystem(spec *SystemSpec) {
+	on := func(p Param, f func(knob.Value) error) {
+		if p.Knob != "" {
+			w.appliers[p.Knob] = append(w.appliers[p.Knob], f)
+		}
+	}
+	sys := w.sys
+	for _, s := range spec.Services {
+		name := s.Name
+		on(s.RateLimit, func(v knob.Value) error { return sys.SetRateLimit(name, v.Float()) })
+		for _, e := range s.Endpoints {
+			ep := e.Name
+			on(e.Leak, func(v knob.Value) error { return sys.SetLeak(name, ep, v.Float()) })
+			for i, st := range e.Steps {
+				apply := func(knob.Value) error { return sys.SetStepOn(name, ep, i, stepOn(st, w.values)) }
+				on(st.Enabled, apply)
+				on(st.Unless, apply)
+			}
+		}
+	}
 }
 
 func (w *World) config() (qnet.Config, error) {
@@ -213,6 +250,10 @@ func (w *World) Start() {
 		w.rb.Start() // it samples its own series
 		return
 	}
+	if w.sys != nil {
+		w.sys.Start() // it samples its own series
+		return
+	}
 	w.net.Start()
 	w.last = w.net.Snapshot()
 	w.initSeries()
@@ -293,6 +334,8 @@ func forText(d time.Duration) string {
 
 func (w *World) fault(f Fault) {
 	switch f.Kind {
+	case FaultRestart:
+		w.restart(f)
 	case FaultOutage:
 		st := w.net.Station(f.Target)
 		w.outages[f.Target]++
@@ -350,6 +393,10 @@ func (w *World) deploy(d Deploy) {
 		w.deployBackend(d)
 		return
 	}
+	if w.sys != nil {
+		w.deployService(d)
+		return
+	}
 	st := w.net.Station(d.Target)
 	if d.Gap == 0 {
 		_ = st.SetServers(d.Servers)
@@ -366,6 +413,23 @@ func (w *World) deploy(d Deploy) {
 		}
 		w.logf("deployed", "%s serving on %d servers", d.Target, d.Servers)
 	})
+}
+
+// deployService scales a service to d.Servers pods after the gap.
+func (w *World) deployService(d Deploy) {
+	scale := func() {
+		if err := w.sys.SetPods(d.Target, d.Servers); err != nil {
+			w.logf("error", "scaling %s failed: %v", d.Target, err) // the loader checked the target
+			return
+		}
+		w.logf("deployed", "%s scaled to %d pods", d.Target, d.Servers)
+	}
+	if d.Gap == 0 {
+		scale()
+		return
+	}
+	w.logf("deploy", "%s scaling to %d pods in %v", d.Target, d.Servers, knob.DurationValue(d.Gap))
+	w.k.AfterFunc(d.Gap, scale)
 }
 
 // deployBackend moves the reactive backend to a hardware tier.
@@ -400,3 +464,22 @@ func (w *World) Events() []Event { return slices.Clone(w.events) }
 
 // Values returns the knobs' current values.
 func (w *World) Values() knob.Values { return w.values.Clone() }
+
+// restart restarts a database or every pod of a service.
+func (w *World) restart(f Fault) {
+	var err error
+	if slices.Contains(w.sys.Databases(), f.Target) {
+		down := f.For
+		if down == 0 {
+			down = w.sys.RestartTime(f.Target)
+		}
+		if err = w.sys.RestartDatabase(f.Target, down); err == nil {
+			w.logf("fault", "database %s restarts: down for %v", f.Target, knob.DurationValue(down))
+		}
+	} else if err = w.sys.RestartService(f.Target); err == nil {
+		w.logf("fault", "every pod of %s restarted by hand", f.Target)
+	}
+	if err != nil {
+		w.logf("error", "restart of %s failed: %v", f.Target, err)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"stormglass/knob"
+	"stormglass/models/service"
 )
 
 // element is a named thing in the scenario that others refer to.
@@ -26,7 +27,7 @@ func (d *decoder) check(sc *Scenario) {
 			return
 		}
 		if prev, dup := names[name]; dup {
-			d.errorAt(pos, field, "the name %q is already used by the %s at line %d: stations, sinks and sources need distinct names", name, prev.kind, prev.pos.Line)
+			d.errorAt(pos, field, "the name %q is already used by the %s at line %d: the elements of a scenario need distinct names", name, prev.kind, prev.pos.Line)
 			return
 		}
 		names[name] = element{kind, pos}
@@ -56,6 +57,9 @@ func (d *decoder) check(sc *Scenario) {
 	}
 	for i, be := range sc.Backends {
 		declare(be.Name, "backend", be.Pos, index("components", len(sc.Networks)+i)+".name")
+	}
+	for i, sys := range sc.Systems {
+		d.checkSystem(sys, index("components", len(sc.Networks)+len(sc.Backends)+i), declare)
 	}
 
 	checkRoutes := func(routes []RouteSpec, path string, fromSource bool) {
@@ -262,14 +266,27 @@ func (d *decoder) checkTimeline(entries []Entry, path string, names map[string]e
 		}
 		target, want, field := "", "", ""
 		switch {
+		case e.Fault != nil && e.Fault.Kind != FaultRestart && hasKind(names, "service"):
+			d.errorAt(e.Pos, p+".fault.kind", "a services scenario takes restart faults (of a service or a database), not %s", e.Fault.Kind)
+			continue
 		case e.Fault != nil && (e.Fault.Kind == FaultOutage || e.Fault.Kind == FaultSlowdown):
 			target, want, field = e.Fault.Target, "station", ".fault.target"
 		case e.Fault != nil && e.Fault.Kind == FaultSurge:
 			target, want, field = e.Fault.Target, "source", ".fault.target"
+		case e.Fault != nil && e.Fault.Kind == FaultRestart:
+			target, want, field = e.Fault.Target, "service", ".fault.target"
+			if el, ok := names[target]; ok && el.kind == "database" {
+				want = "database"
+			} else if ok && el.kind == "service" && e.Fault.For > 0 {
+				d.errorAt(e.Pos, p+".fault.for", "a service restarts at once: for is for a database's downtime")
+			}
 		case e.Deploy != nil:
 			target, want, field = e.Deploy.Target, "station", ".deploy.target"
 			if el, ok := names[target]; ok && el.kind == "backend" || !ok && hasKind(names, "backend") {
 				want = "backend"
+			}
+			if el, ok := names[target]; ok && el.kind == "service" || !ok && hasKind(names, "service") {
+				want = "service"
 			}
 			d.checkDeploy(e, p+".deploy", want)
 		}
@@ -278,11 +295,17 @@ func (d *decoder) checkTimeline(entries []Entry, path string, names map[string]e
 		}
 		var candidates []string
 		for name, el := range names {
-			if el.kind == want {
+			if el.kind == want || e.Fault != nil && e.Fault.Kind == FaultRestart && (el.kind == "service" || el.kind == "database") {
 				candidates = append(candidates, name)
 			}
 		}
 		slices.Sort(candidates)
+		if e.Fault != nil && e.Fault.Kind == FaultRestart {
+			want = "service or database"
+			if el, ok := names[target]; ok && (el.kind == "service" || el.kind == "database") {
+				continue
+			}
+		}
 		switch el, ok := names[target]; {
 		case !ok && d.dropped:
 		case !ok:
@@ -302,6 +325,12 @@ func (d *decoder) checkDeploy(e Entry, path, kind string) {
 		d.errorAt(e.Pos, path+".servers", "missing required field \"servers\": a station is redeployed on a number of servers")
 	case kind == "station" && (dep.Tier != "" || dep.Instances != 0):
 		d.errorAt(e.Pos, path+".tier", "a station has servers, not a hardware tier: give servers only")
+	case kind == "service" && dep.Servers > service.MaxPods:
+		d.errorAt(e.Pos, path+".servers", "%d pods: expected 1 to %d", dep.Servers, service.MaxPods)
+	case kind == "service" && dep.Servers == 0:
+		d.errorAt(e.Pos, path+".servers", "missing required field \"servers\": a service is scaled to a number of pods")
+	case kind == "service" && (dep.tierGiven || dep.Instances != 0):
+		d.errorAt(e.Pos, path+".tier", "a service has pods, not a hardware tier: give servers (the pods) only")
 	case kind == "backend" && dep.Servers != 0:
 		d.errorAt(e.Pos, path+".servers", "a backend runs on a hardware tier: give tier (and instances), not servers")
 	case kind == "backend" && !dep.tierGiven:
@@ -317,4 +346,158 @@ func hasKind(names map[string]element, kind string) bool {
 		}
 	}
 	return false
+}
+
+// checkSystem declares a services component's names and checks that its
+// references (pools, steps, queues, follow-ups) name what exists.
+func (d *decoder) checkSystem(sys *SystemSpec, path string, declare func(name, kind string, pos Pos, field string)) {
+	declare(sys.Name, "system", sys.Pos, path+".name")
+	dbs, caches, queues := map[string]bool{}, map[string]bool{}, map[string]bool{}
+	endpoints := map[string]bool{} // service.endpoint
+	for i, x := range sys.Databases {
+		declare(x.Name, "database", x.Pos, index(path+".databases", i)+".name")
+		dbs[x.Name] = true
+	}
+	for i, x := range sys.Caches {
+		declare(x.Name, "cache", x.Pos, index(path+".caches", i)+".name")
+		caches[x.Name] = true
+	}
+	for i, x := range sys.Queues {
+		declare(x.Name, "queue", x.Pos, index(path+".queues", i)+".name")
+		queues[x.Name] = true
+	}
+	services := map[string]bool{}
+	for i, s := range sys.Services {
+		declare(s.Name, "service", s.Pos, index(path+".services", i)+".name")
+		services[s.Name] = true
+		for _, e := range s.Endpoints {
+			endpoints[s.Name+"."+e.Name] = true
+		}
+	}
+	known := func(set map[string]bool) []string { return sortedKeys(set) }
+	ref := func(name string, set map[string]bool, what string, pos Pos, field string) {
+		if name != "" && !set[name] {
+			d.errorAt(pos, field, "no %s is named %q%s: expected one of %s", what, name, suggest(name, known(set)), strings.Join(known(set), ", "))
+		}
+	}
+	for i, q := range sys.Queues {
+		p := index(path+".queues", i)
+		switch {
+		case q.Service == "" || q.Endpoint == "":
+		case !services[q.Service]:
+			ref(q.Service, services, "service", q.ServicePos, p+".service")
+		case !endpoints[q.Service+"."+q.Endpoint]:
+			d.errorAt(q.EndpointPos, p+".endpoint", "service %s has no endpoint %q: a queue's consumer is one of its endpoints", q.Service, q.Endpoint)
+		}
+	}
+	for si, s := range sys.Services {
+		sp := index(path+".services", si)
+		pooled := map[string]bool{}
+		for pi, pool := range s.Pools {
+			pp := index(sp+".pools", pi)
+			ref(pool.Database, dbs, "database", pool.DatabasePos, pp+".database")
+			if pooled[pool.Database] {
+				d.errorAt(pool.DatabasePos, pp+".database", "a second pool for %q: a pod opens one pool per database", pool.Database)
+			}
+			pooled[pool.Database] = true
+		}
+		seen := map[string]Pos{}
+		for ei, e := range s.Endpoints {
+			ep := index(sp+".endpoints", ei)
+			if prev, dup := seen[e.Name]; dup && e.Name != "" {
+				d.errorAt(e.Pos, ep+".name", "the endpoint name %q is already used at line %d", e.Name, prev.Line)
+			}
+			seen[e.Name] = e.Pos
+			for fi, f := range e.Followups {
+				if f.Endpoint != "" && !endpoints[s.Name+"."+f.Endpoint] {
+					d.errorAt(f.EndpointPos, index(ep+".followups", fi)+".endpoint", "no endpoint %q in service %s: a follow-up goes to an endpoint of the same service", f.Endpoint, s.Name)
+				}
+			}
+			for ti, st := range e.Steps {
+				tp := index(ep+".steps", ti)
+				switch st.Kind {
+				case service.StepQuery, service.StepStock:
+					if st.Database == "" {
+						break
+					}
+					field := tp + ".query.database"
+					if st.Kind == service.StepStock {
+						field = tp + ".stock.database"
+					}
+					ref(st.Database, dbs, "database", st.DatabasePos, field)
+					if dbs[st.Database] && !pooled[st.Database] {
+						d.errorAt(st.DatabasePos, field, "service %s has no pool for database %q: add one under pools", s.Name, st.Database)
+					}
+					if st.Cache != "" {
+						ref(st.Cache, caches, "cache", st.CachePos, tp+".query.cache")
+					}
+				case service.StepEnqueue:
+					ref(st.Queue, queues, "queue", st.QueuePos, tp+".enqueue")
+				case service.StepCall:
+					switch {
+					case st.Service == "" || st.Endpoint == "":
+					case !services[st.Service]:
+						ref(st.Service, services, "service", st.CallPos, tp+".call.service")
+					case !endpoints[st.Service+"."+st.Endpoint]:
+						d.errorAt(st.CallPos, tp+".call.endpoint", "service %s has no endpoint %q: a call goes to one of its endpoints", st.Service, st.Endpoint)
+					case st.Service == s.Name && st.Endpoint == e.Name:
+						d.errorAt(st.CallPos, tp+".call", "an endpoint cannot call itself")
+					}
+				}
+			}
+		}
+	}
+	d.checkCallCycles(sys, path)
+}
+
+// checkCallCycles reports a cycle of synchronous calls (a calls b, which
+// calls a): a request would never end. It is reported at the call that
+// closes the cycle.
+func (d *decoder) checkCallCycles(sys *SystemSpec, path string) {
+	type call struct {
+		to    string
+		pos   Pos
+		field string
+	}
+	calls := map[string][]call{}
+	var order []string
+	for si, s := range sys.Services {
+		for ei, e := range s.Endpoints {
+			name := s.Name + "." + e.Name
+			order = append(order, name)
+			for ti, st := range e.Steps {
+				if st.Kind == service.StepCall && st.Service != "" && st.Endpoint != "" && name != st.Service+"."+st.Endpoint {
+					calls[name] = append(calls[name], call{st.Service + "." + st.Endpoint, st.CallPos,
+						index(index(index(path+".services", si)+".endpoints", ei)+".steps", ti) + ".call"})
+				}
+			}
+		}
+	}
+	const (
+		active = 1
+		done   = 2
+	)
+	state := map[string]int{}
+	var visit func(n string, trail []string) bool
+	visit = func(n string, trail []string) bool {
+		state[n] = active
+		for _, c := range calls[n] {
+			switch state[c.to] {
+			case active:
+				d.errorAt(c.pos, c.field, "the calls %s → %s form a cycle: a request would never end", strings.Join(append(trail, n), " → "), c.to)
+				return true
+			case 0:
+				if visit(c.to, append(trail, n)) {
+					return true
+				}
+			}
+		}
+		state[n] = done
+		return false
+	}
+	for _, n := range order {
+		if state[n] == 0 && visit(n, nil) {
+			return
+		}
+	}
 }

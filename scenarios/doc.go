@@ -13,7 +13,8 @@
 //	                default about horizon/500 on a round step), replications (10),
 //	                seed (1)
 //	knobs:          the scenario's tunable parameters (below)
-//	components:     the system: queueing networks, or one reactive backend
+//	components:     the system: queueing networks, one reactive backend, or
+//	                one system of services
 //	workload:       the sources of jobs (queueing networks only)
 //	slos:           objectives a run is judged against
 //	timeline:       what happens when: knob changes, faults, deploys, notes
@@ -141,6 +142,70 @@
 // longest_unusable, last_unusable_at, query_latency with percentiles, ...;
 // reactive.SummaryInfo lists them with their help), and its series are
 // sampled every run.sample (1s in the built-in replay).
+//
+// # A system of services
+//
+// A component of kind services is a system of services of pods in front
+// of databases, with caches and message queues (models/service). Like a
+// reactive backend it brings its own load (each endpoint's arrivals),
+// stands alone and is measured from the start. Memory is in MiB.
+//
+//	components:
+//	  - name: shop
+//	    kind: services
+//	    slow: 1s                      # a response slower than this is slow
+//	    databases:
+//	      - name: mysql
+//	        cores: 16                 # executions at full speed; knob
+//	        knee: 48                  # past it the throughput collapses: ×1/(1 + thrash·(n − knee))
+//	        thrash: 0.02
+//	        max_connections: 4000
+//	        memory: {base: 8192, per_connection: 2, growth: 0, aging: 2.27, per_connection_max: 24, limit: 16384}
+//	        restart_time: 3m          # down after an OOM or a restart
+//	    caches:
+//	      - {name: items, keys: 50, ttl: 300s, ttl_spread: 120s, negative_ttl: 1m, local_ttl: 1s, missing: 0.05, warm: true}
+//	    queues:
+//	      - {name: payments, service: shop, endpoint: fulfil, consumers: 4}   # per pod
+//	    services:
+//	      - name: shop
+//	        pods: 8                   # knob; a deploy scales it
+//	        cores: 4
+//	        rate_limit: 5000/s        # token bucket at the edge, 0/s: none; knob, live
+//	        max_in_flight: 0          # per pod, 0: none
+//	        connections: 30000        # client connections per pod (broadcast recipients)
+//	        connection_limit: 30000
+//	        pools:                    # one per database, per pod
+//	          - {database: mysql, min: 10, max: 50, acquire_timeout: 3s, idle_timeout: 10m,
+//	             leak_detection: 5s, reconnect: auto, reconnect_delay: 1s}   # reconnect: none or auto
+//	        jobs:                     # background CPU hogs on every pod
+//	          - {name: sync, at: 1h, for: 5m, threads: 4000}
+//	        endpoints:
+//	          - name: order
+//	            arrivals: [{at: 0s, rate: 20/s}, {at: 15m, rate: 1000/s}]
+//	            timeout: 10s          # the user gives up (the server is not told)
+//	            retry: 0.5            # share of failed users who retry,
+//	            retry_after: 3s       # after this mean
+//	            leak: 0.001           # share that leaks its connection; knob, live
+//	            steps:                # each has one kind, and optionally enabled/unless: $bool_knob (live)
+//	              - cpu: {mean: 2ms, cv: 1}
+//	              - wait: {mean: 5ms}                       # no CPU: a synchronous log write
+//	              - query: {database: mysql, cost: {mean: 3ms, cv: 1}, rows: 10, batched: false, row_cost: 0.1ms, cache: items}
+//	              - stock: {mode: pessimistic, database: mysql, cost: {mean: 1ms}, hold: {mean: 4ms}, stock: 200000, lock_timeout: 50s, degrade: false}
+//	              - call: {service: internal, endpoint: results, timeout: 10s}
+//	              - enqueue: payments
+//	              - fanout: {mode: broadcast, group_size: 20, per_recipient: 12us}   # or pubsub
+//	            followups:            # traffic a successful answer brings (tab prefetch)
+//	              - {endpoint: tab, count: 9, after: 30s, share: 0.92}
+//
+// A deploy scales a service ({deploy: {target: shop, servers: 16}}: the
+// pods); a restart fault restarts a database ({fault: {kind: restart,
+// target: mysql, for: 5m}}) or, by hand, every pod of a service. Its
+// metrics are the model's summary figures: requests_total, goodput,
+// error_ratio, errors_CAUSE, latency (with percentiles), unusable_time,
+// and per element NAME.FIELD (shop.error_ratio, shop.latency,
+// mysql.connections_peak, mysql.ooms, items.hit_ratio,
+// payments.depth_peak, ...); service.SummaryInfo lists them with their
+// help.
 //
 // # Objectives, timeline and variants
 //

@@ -172,16 +172,18 @@ func (d *decoder) scenario(doc *yaml.Node, sc *Scenario) {
 		{"knobs", false, func(*yaml.Node, string) {}},
 		{"components", true, func(v *yaml.Node, p string) {
 			d.sequence(v, p, "components", func(i int, v *yaml.Node, p string) {
-				switch n, be := d.component(v, p); {
+				switch n, be, sys := d.component(v, p); {
 				case n != nil:
 					sc.Networks = append(sc.Networks, n)
 				case be != nil:
 					sc.Backends = append(sc.Backends, be)
+				case sys != nil:
+					sc.Systems = append(sc.Systems, sys)
 				default:
 					d.dropped = true
 				}
 			})
-			if len(sc.Networks) == 0 && len(sc.Backends) == 0 {
+			if len(sc.Networks) == 0 && len(sc.Backends) == 0 && len(sc.Systems) == 0 {
 				d.dropped = true
 				if n := d.deref(v); n != nil && n.Kind == yaml.SequenceNode && len(n.Content) == 0 {
 					d.errorf(n, p, "expected at least one component")
@@ -209,22 +211,36 @@ func (d *decoder) scenario(doc *yaml.Node, sc *Scenario) {
 }
 
 // componentMix checks what the components need of the rest of the file: a
-// queueing network takes its jobs from the workload; a reactive backend
-// brings its own clients, stands alone and measures from the start.
+// queueing network takes its jobs from the workload; a reactive backend or
+// a services system brings its own load, stands alone and measures from
+// the start.
 func (d *decoder) componentMix(root, workloadNode *yaml.Node, sc *Scenario) {
 	if d.aborted || root.Kind != yaml.MappingNode {
 		return
 	}
+	type standalone struct {
+		kind string // as a noun: "reactive-backend", "services component"
+		pos  Pos
+	}
+	var alone []standalone
+	for _, be := range sc.Backends {
+		alone = append(alone, standalone{KindReactiveBackend + " component", be.Pos})
+	}
+	for _, sys := range sc.Systems {
+		alone = append(alone, standalone{KindServices + " component", sys.Pos})
+	}
 	switch {
-	case len(sc.Backends) > 1:
-		d.errorAt(sc.Backends[1].Pos, "components", "a scenario holds one %s component; this is the second", KindReactiveBackend)
-	case len(sc.Backends) == 1 && len(sc.Networks) > 0:
-		d.errorAt(sc.Backends[0].Pos, "components", "a %s cannot share a scenario with a %s: their metrics would collide", KindReactiveBackend, KindQueueingNetwork)
-	case len(sc.Backends) == 1 && workloadNode != nil:
-		d.errorf(workloadNode, "workload", "a %s brings its own clients: remove the workload, which only feeds a %s", KindReactiveBackend, KindQueueingNetwork)
-	case len(sc.Backends) == 1 && sc.Run.Warmup > 0:
-		d.errorAt(warmupPos(root), "run.warmup", "a %s is measured from the start of the run (its day has no steady state to wait for): remove run.warmup", KindReactiveBackend)
-	case len(sc.Backends) == 0 && workloadNode == nil:
+	case len(alone) > 1 && alone[0].kind == alone[1].kind:
+		d.errorAt(alone[1].pos, "components", "a scenario holds one %s; this is the second", alone[1].kind)
+	case len(alone) > 1:
+		d.errorAt(alone[1].pos, "components", "a %s cannot share a scenario with a %s: their metrics would collide", alone[1].kind, alone[0].kind)
+	case len(alone) == 1 && len(sc.Networks) > 0:
+		d.errorAt(alone[0].pos, "components", "a %s cannot share a scenario with a %s component: their metrics would collide", alone[0].kind, KindQueueingNetwork)
+	case len(alone) == 1 && workloadNode != nil:
+		d.errorf(workloadNode, "workload", "a %s brings its own load: remove the workload, which only feeds a %s", alone[0].kind, KindQueueingNetwork)
+	case len(alone) == 1 && sc.Run.Warmup > 0:
+		d.errorAt(warmupPos(root), "run.warmup", "a %s is measured from the start of the run (its day has no steady state to wait for): remove run.warmup", alone[0].kind)
+	case len(alone) == 0 && workloadNode == nil:
 		d.errorf(root, "", "missing required field \"workload\"")
 	}
 }
@@ -405,14 +421,23 @@ func (d *decoder) knobDeclaration(n *yaml.Node, path string) (declaredKnob, bool
 // Component kinds.
 const KindQueueingNetwork = "queueing-network"
 
-func (d *decoder) component(n *yaml.Node, path string) (*Network, *BackendSpec) {
+func (d *decoder) component(n *yaml.Node, path string) (*Network, *BackendSpec, *SystemSpec) {
 	if m := d.deref(n); m != nil && m.Kind == yaml.MappingNode {
 		for i := 0; i+1 < len(m.Content); i += 2 {
 			if k := m.Content[i]; k.Value == "kind" {
-				if v := d.deref(m.Content[i+1]); v != nil && v.Kind == yaml.ScalarNode && v.Value == KindReactiveBackend {
+				v := d.deref(m.Content[i+1])
+				if v == nil || v.Kind != yaml.ScalarNode {
+					continue
+				}
+				switch v.Value {
+				case KindReactiveBackend:
 					be := &BackendSpec{Pos: posOf(m)}
 					d.backend(n, path, be)
-					return nil, be
+					return nil, be, nil
+				case KindServices:
+					sys := &SystemSpec{Pos: posOf(m)}
+					d.system(n, path, sys)
+					return nil, nil, sys
 				}
 			}
 		}
@@ -422,8 +447,8 @@ func (d *decoder) component(n *yaml.Node, path string) (*Network, *BackendSpec) 
 	d.mapping(n, path, []field{
 		{"name", true, func(v *yaml.Node, p string) { d.name(v, p, &net.Name) }},
 		{"kind", true, func(v *yaml.Node, p string) {
-			// A reactive backend was recognised before: here a known kind
-			// is a queueing network.
+			// A reactive backend or a services system was recognised
+			// before: here a known kind is a queueing network.
 			_, kindOK = d.oneOf(v, p, "a component kind", "component kind", componentKinds)
 		}},
 		{"stations", true, func(v *yaml.Node, p string) {
@@ -438,9 +463,9 @@ func (d *decoder) component(n *yaml.Node, path string) (*Network, *BackendSpec) 
 		}},
 	})
 	if !kindOK {
-		return nil, nil
+		return nil, nil, nil
 	}
-	return net, nil
+	return net, nil, nil
 }
 
 var (
@@ -694,7 +719,7 @@ func (d *decoder) assignments(n *yaml.Node, path string) []Assignment {
 	return out
 }
 
-var faultKinds = []string{FaultOutage, FaultSlowdown, FaultSurge}
+var faultKinds = []string{FaultOutage, FaultSlowdown, FaultSurge, FaultRestart}
 
 func (d *decoder) fault(n *yaml.Node, path string) *Fault {
 	f := &Fault{Factor: 1}
@@ -719,8 +744,8 @@ func (d *decoder) fault(n *yaml.Node, path string) *Fault {
 		}},
 	})
 	switch {
-	case f.Kind == FaultOutage && factorNode != nil:
-		d.errorf(factorNode, path+".factor", "an outage takes no factor")
+	case (f.Kind == FaultOutage || f.Kind == FaultRestart) && factorNode != nil:
+		d.errorf(factorNode, path+".factor", "a fault of kind %s takes no factor", f.Kind)
 	case (f.Kind == FaultSlowdown || f.Kind == FaultSurge) && factorNode == nil:
 		d.errorf(n, path, "missing required field \"factor\" for a %s", f.Kind)
 	}

@@ -41,6 +41,9 @@ func (sc *Scenario) Metrics() []MetricInfo {
 	if len(sc.Backends) > 0 {
 		return backendMetrics()
 	}
+	if len(sc.Systems) > 0 {
+		return systemMetrics(sc.Systems[0])
+	}
 	out := slices.Clone(networkMetrics)
 	for _, net := range sc.Networks {
 		for _, st := range net.Stations {

@@ -168,6 +168,11 @@ func (p *Plan) checkBackend() error {
 			return fmt.Errorf("component %s with these knob values: %w", be.Name, err)
 		}
 	}
+	for _, sys := range p.Scenario.Systems {
+		if _, err := systemConfig(sys, p.Values); err != nil {
+			return fmt.Errorf("with these knob values: %w", err)
+		}
+	}
 	return nil
 }
 

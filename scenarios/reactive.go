@@ -18,7 +18,7 @@ import (
 const KindReactiveBackend = "reactive-backend"
 
 // componentKinds are the kinds a component may have.
-var componentKinds = []string{KindQueueingNetwork, KindReactiveBackend}
+var componentKinds = []string{KindQueueingNetwork, KindReactiveBackend, KindServices}
 
 // BackendSpec is a reactive-backend component: the service, its search
 // index and the app's clients. Every number may read a knob.

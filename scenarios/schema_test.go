@@ -16,6 +16,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"stormglass/knob"
+	"stormglass/models/service"
 )
 
 // The JSON Schema shipped beside this package lets editors validate and
@@ -31,6 +32,9 @@ const (
 	// schemaReactive is the built-in scenario of a reactive backend, the
 	// base of the tests of that component kind.
 	schemaReactive = "reactive-outage-2025"
+	// schemaServices is the built-in scenario of a system of services, the
+	// base of the tests of that component kind.
+	schemaServices = "card-shop-flash-sale"
 )
 
 // compileSchema reads and compiles the schema; the compiler checks it
@@ -179,12 +183,14 @@ func schemaReadBuiltin(t *testing.T, name string) string {
 }
 
 // schemaBases are the valid documents the walking tests edit: the test
-// base (queueing networks) and the reactive-backend built-in.
+// base (queueing networks), the reactive-backend built-in and the services
+// built-in.
 func schemaBases(t *testing.T) []struct{ name, text string } {
 	t.Helper()
 	return []struct{ name, text string }{
 		{schemaBase, schemaReadBase(t)},
 		{schemaReactive, schemaReadBuiltin(t, schemaReactive)},
+		{schemaServices, schemaReadBuiltin(t, schemaServices)},
 	}
 }
 
@@ -216,7 +222,9 @@ func TestSchemaIsValidJSONAndCompiles(t *testing.T) {
 	defs, _ := doc["$defs"].(map[string]any)
 	for _, name := range []string{"duration", "rate", "knobRef", "station", "source", "route", "service", "entry", "fault", "deploy", "variant", "knob", "slo",
 		"component", "componentKind", "queueingNetwork", "reactiveBackend", "tier", "gateway", "workers", "cost", "invalidation", "searchIndex",
-		"clients", "arrival", "clientVersion", "backendMetric", "zeroDuration"} {
+		"clients", "arrival", "clientVersion", "backendMetric", "zeroDuration",
+		"services", "database", "memory", "cache", "queue", "app", "pool", "job", "endpoint", "requestRate", "followup",
+		"step", "stepCost", "queryCost", "queryStep", "stockStep", "callStep", "fanoutStep", "servicesMetric"} {
 		if _, ok := defs[name]; !ok {
 			t.Errorf("$defs has no %s", name)
 		}
@@ -408,6 +416,110 @@ func TestSchemaAcceptsReactiveVariationsTheLoaderAccepts(t *testing.T) {
 	})
 }
 
+// schemaEdits applies edits in order.
+func schemaEdits(edits ...schemaEdit) schemaEdit {
+	return func(t *testing.T, doc string) string {
+		t.Helper()
+		for _, e := range edits {
+			doc = e(t, doc)
+		}
+		return doc
+	}
+}
+
+// schemaFulfilSteps puts steps first in the flash sale's fulfil endpoint,
+// the queue's consumer.
+func schemaFulfilSteps(steps string) schemaEdit {
+	return schemaReplace("          - name: fulfil\n            steps:\n", "          - name: fulfil\n            steps:\n"+steps)
+}
+
+// TestSchemaAcceptsServicesVariationsTheLoaderAccepts does the same with
+// the services built-in: every step kind, knob references on fields of
+// each type, elements with only their required fields, and what a services
+// scenario takes of the rest of the file.
+func TestSchemaAcceptsServicesVariationsTheLoaderAccepts(t *testing.T) {
+	notify := schemaReplace("\nslos:\n", `
+      - name: notify
+        pods: 2
+        cores: 0.5
+        connections: 1000
+        endpoints:
+          - name: push
+            steps:
+              - fanout: {mode: broadcast, per_recipient: 10us}
+slos:
+`)
+	knobs := func(decls string) schemaEdit { return schemaReplace("\ncomponents:\n", "\n"+decls+"components:\n") }
+	schemaAcceptEach(t, schemaReadBuiltin(t, schemaServices), []schemaVariation{
+		{"every step kind", schemaEdits(notify, schemaReplace("          - name: fulfil\n", `          - name: checkout
+            arrivals: [{at: 0, rate: 30/min}, {at: "10m", rate: 0.5k/s}]
+            steps:
+              - cpu: {mean: 0s}
+              - wait: {mean: 1ms}
+              - query: {database: mysql, cost: {mean: 2ms}, rows: 20, batched: true, row_cost: 50us, cache: items}
+              - stock: {mode: atomic, stock: 100, hold: {mean: 0s}, lock_timeout: 10s, degrade: true}
+              - stock: {mode: pessimistic, database: mysql, cost: {mean: 1ms}, stock: 1_000_000}
+              - call: {service: notify, endpoint: push, timeout: 2s}
+              - call: {service: shop, endpoint: item}
+              - enqueue: payments
+              - fanout: {mode: broadcast, per_recipient: 0}
+              - {fanout: {mode: pubsub, group_size: 20, per_recipient: 12us}, enabled: true, unless: false}
+          - name: fulfil
+`))},
+		{"knob references of every type", schemaEdits(
+			knobs(`  - {name: db.cores, type: number, unit: cores, default: 16, min: 1, max: 64, help: Cores of the database.}
+  - {name: db.restart, type: duration, default: 2m, min: 1s, max: 10m, help: Restart time of the database.}
+  - {name: warm_cache, type: bool, default: true, help: Cache loaded at the start.}
+  - {name: reconnect, type: choice, choices: [none, auto], default: auto, help: Pool reconnection.}
+  - {name: consumers, type: integer, default: 4, min: 1, max: 64, help: Consumers per pod.}
+  - {name: leak, type: number, default: 0, min: 0, max: 0.1, help: Share of requests leaking a connection.}
+`),
+			schemaReplaceRE(`^        cores: .*\n        knee:`, "        cores: $db.cores\n        knee:"),
+			schemaReplaceRE(`^        restart_time: .*$`, "        restart_time: $db.restart"),
+			schemaReplace("warm: true}", "warm: $warm_cache}"),
+			schemaReplace("reconnect: auto}", "reconnect: $reconnect}"),
+			schemaReplaceRE(`consumers: [^,}]*`, "consumers: $consumers"),
+			schemaReplace("          - name: fulfil\n", "          - name: fulfil\n            leak: $leak\n"),
+			schemaReplace("\ntimeline:\n", "\ntimeline:\n  - {at: 20m, set: {leak: 0.05}}\n"),
+		)},
+		{"elements with only their required fields", schemaEdits(
+			schemaReplace("    caches:\n", "    caches:\n      - {name: sessions, keys: 1, ttl: 1s}\n"),
+			schemaReplace("    databases:\n", "    databases:\n      - {name: replica, cores: 0.5, knee: 1, max_connections: 1, restart_time: 1ms}\n"),
+			schemaReplace("    queues:\n", "    queues:\n      - {name: mails, service: shop, endpoint: fulfil, consumers: 1}\n"),
+			schemaReplace("        pools:\n", "        pools:\n          - {database: replica, max: 1, acquire_timeout: 1s}\n"),
+			schemaReplace("          - name: fulfil\n", "          - name: noop\n            steps: []\n          - name: fulfil\n"),
+			schemaReplace("\nslos:\n", "\n      - {name: idle, pods: 1, cores: 1, endpoints: [{name: e, steps: [{cpu: {mean: 1ms}}]}]}\nslos:\n"),
+		)},
+		{"slow threshold", schemaReplace("    kind: services\n", "    kind: services\n    slow: 500ms\n")},
+		{"background jobs", schemaReplace("        rate_limit: $rate_limit\n", "        rate_limit: $rate_limit\n        jobs:\n          - {name: sync, at: 20m, for: 5m, threads: 8}\n          - {name: backup, at: 0, for: 1h, threads: 0.5}\n")},
+		{"follow-ups", schemaReplace("          - name: item\n", "          - name: item\n            followups: [{endpoint: order, count: 2, after: 30s, share: 0.1}, {endpoint: fulfil, count: 0}]\n")},
+		{"edge limits and client connections", schemaReplace("        rate_limit: $rate_limit\n", "        rate_limit: $rate_limit\n        burst: 100_000\n        max_in_flight: 500\n        connections: 0\n        connection_limit: 30000\n        speed: 1.5\n")},
+		{"every memory figure", schemaReplaceRE(`memory: \{.*\}`, "memory: {base: 8192, per_connection: 4, growth: 0.5, per_connection_max: 64, limit: 65_536}")},
+		{"every pool setting", schemaReplaceRE(`\{database: mysql, min: [^}]*\}`, "{database: mysql, min: 0, max: $pool_size, acquire_timeout: 500ms, idle_timeout: 10m, leak_detection: 0, reconnect: none, reconnect_delay: 2s}")},
+		{"every cache setting", schemaReplaceRE(`\{name: items, [^}]*\}`, "{name: items, keys: 100_000, ttl: 5m, ttl_spread: 0, negative_ttl: 1m, local_ttl: 0, missing: 0.05, warm: false}")},
+		{"bounded queue", schemaReplaceRE(`\{name: payments, [^}]*\}`, "{name: payments, service: shop, endpoint: fulfil, consumers: 1, capacity: 10000}")},
+		{"database speed and no thrash", schemaReplaceRE(`^        thrash: .*$`, "        thrash: 0\n        speed: 2")},
+		{"restarts", schemaReplace("\ntimeline:\n", "\ntimeline:\n  - {at: 20m, fault: {kind: restart, target: mysql, for: 30s}}\n  - {at: 21m, fault: {kind: restart, target: mysql}}\n  - {at: 25m, fault: {kind: restart, target: shop}}\n")},
+		{"deploys of a service", schemaReplace("\ntimeline:\n", "\ntimeline:\n  - {at: 20m, deploy: {target: shop, servers: 16, gap: 30s}}\n  - {at: 30m, deploy: {target: shop, servers: 4}}\n")},
+		{"live knobs set mid-run", schemaReplace("\ntimeline:\n", "\ntimeline:\n  - {at: 20m, set: {rate_limit: 5000/s, async_orders: true, item_cache: true}}\n")},
+		{"restart and deploy in a variant", schemaReplace("\nvariants:\n", "\nvariants:\n  - name: probe\n    timeline:\n      - {at: 20m, fault: {kind: restart, target: mysql, for: 1m}}\n      - {at: 25m, deploy: {target: shop, servers: 2, gap: 0}}\n")},
+		{"objectives in every unit", schemaReplace("\nslos:\n", `
+slos:
+  - {name: goodput kept, metric: goodput, min: 100/s}
+  - {name: fast, metric: latency, stat: p99, max: 2s}
+  - {name: database up, metric: mysql.down_time, max: 1m}
+  - {name: shop fast, metric: shop.latency, stat: p95, max: 1s}
+  - {name: shop failing, metric: shop.failing_time, max: 0}
+  - {name: shop answers, metric: shop.error_ratio, max: 0.01}
+  - {name: cache holds, metric: items.misses_peak, max: 1k/s}
+  - {name: queue short, metric: payments.depth_peak, max: 1000}
+  - {name: pools fine, metric: errors_pool_timeout, max: 0}
+`)},
+		{"zero warmup", schemaReplace("\nrun:\n", "\nrun:\n  warmup: 0s\n")},
+		{"aliases", schemaEdits(schemaReplace("              - cpu: {mean: 1ms, cv: 1}\n", "              - cpu: &cpu {mean: 1ms, cv: 1}\n"), schemaFulfilSteps("              - cpu: *cpu\n"))},
+	})
+}
+
 // schemaVariation is an edit of a valid document that the loader accepts.
 type schemaVariation struct {
 	name string
@@ -493,7 +605,7 @@ func TestSchemaAndLoaderRefuseTheSameMistakes(t *testing.T) {
 		{"lognormal without cv", schemaReplace("{distribution: lognormal, mean: 2s, cv: 0.8}", "{distribution: lognormal, mean: 2s}"), `missing required field "cv" for the lognormal distribution`, "/components/1/stations/0/service"},
 
 		// Faults.
-		{"outage with a factor", schemaReplace("{kind: outage, target: db, for: 5m}", "{kind: outage, target: db, for: 5m, factor: 2}"), "an outage takes no factor", "/timeline/1/fault/factor"},
+		{"outage with a factor", schemaReplace("{kind: outage, target: db, for: 5m}", "{kind: outage, target: db, for: 5m, factor: 2}"), "a fault of kind outage takes no factor", "/timeline/1/fault/factor"},
 		{"slowdown without a factor", schemaReplace("{kind: slowdown, target: web, factor: 3, for: 10m}", "{kind: slowdown, target: web, for: 10m}"), `missing required field "factor" for a slowdown`, "/timeline/2/fault"},
 
 		// Knob declarations.
@@ -556,9 +668,9 @@ func TestSchemaAndLoaderRefuseTheSameReactiveMistakes(t *testing.T) {
 		{"arrival rate without a unit", schemaReplaceRE(`\{at: 0s, rate: [^}]*\}`, "{at: 0s, rate: 1}"), "expected a rate with a unit of time", "/components/0/clients/arrivals/0/rate"},
 
 		// What a reactive backend takes of the rest of the file.
-		{"workload with a reactive backend", schemaAppend("workload:\n  - {name: users, rate: 1/s, to: backend}\n"), "a reactive-backend brings its own clients", "/workload"},
+		{"workload with a reactive backend", schemaAppend("workload:\n  - {name: users, rate: 1/s, to: backend}\n"), "a reactive-backend component brings its own load", "/workload"},
 		{"warmup with a reactive backend", schemaReplace("\nrun:\n", "\nrun:\n  warmup: 10m\n"), "remove run.warmup", "/run/warmup"},
-		{"queueing network beside a reactive backend", schemaReplace("\ncomponents:\n", "\ncomponents:\n  - name: shop\n    kind: queueing-network\n    stations: [{name: web, servers: 1, service: {distribution: exponential, mean: 1s}, to: done}]\n    sinks: [done]\n"), "cannot share a scenario with a queueing-network", "/components"},
+		{"queueing network beside a reactive backend", schemaReplace("\ncomponents:\n", "\ncomponents:\n  - name: shop\n    kind: queueing-network\n    stations: [{name: web, servers: 1, service: {distribution: exponential, mean: 1s}, to: done}]\n    sinks: [done]\n"), "cannot share a scenario with a queueing-network component", "/components"},
 		{"deploy of a backend with both tier and servers", schemaReplace("\ntimeline:\n", "\ntimeline:\n  - {at: 5h, deploy: {target: backend, tier: free, servers: 2}}\n"), "a backend runs on a hardware tier", "/timeline/0/deploy"},
 		{"deploy of a backend onto servers", schemaReplace("\ntimeline:\n", "\ntimeline:\n  - {at: 5h, deploy: {target: backend, servers: 2}}\n"), `a backend runs on a hardware tier: give tier (and instances), not servers`, "/timeline/0/deploy"},
 		{"deploy of a backend with instances only", schemaReplace("\ntimeline:\n", "\ntimeline:\n  - {at: 5h, deploy: {target: backend, instances: 2}}\n"), `missing required field "tier"`, "/timeline/0/deploy"},
@@ -574,6 +686,108 @@ func TestSchemaAndLoaderRefuseTheSameReactiveMistakes(t *testing.T) {
 		t.Fatalf("only %d cases", len(cases))
 	}
 	schemaRefuseEach(t, schemaReadBuiltin(t, schemaReactive), cases)
+}
+
+// TestSchemaAndLoaderRefuseTheSameServicesMistakes breaks the services
+// built-in one way at a time, as TestSchemaAndLoaderRefuseTheSameMistakes
+// breaks the base. Mistakes only the loader can see (references between
+// names, a pool's min above its max, a knob of the wrong type, a restart of
+// a service with for) are in the corpus of testdata/invalid.
+func TestSchemaAndLoaderRefuseTheSameServicesMistakes(t *testing.T) {
+	const (
+		system = "/components/0"
+		shop   = system + "/services/0"
+		item   = shop + "/endpoints/0"
+		order  = shop + "/endpoints/1"
+		fulfil = shop + "/endpoints/2"
+	)
+	timeline := func(entry string) schemaEdit {
+		return schemaReplace("\ntimeline:\n", "\ntimeline:\n  - "+entry+"\n")
+	}
+	slo := func(s string) schemaEdit { return schemaReplace("\nslos:\n", "\nslos:\n  - "+s+"\n") }
+	cases := []schemaMistake{
+		// Unknown and missing fields.
+		{"unknown field in a database", schemaReplaceRE(`^        restart_time: .*$`, "        restart_time: 2m\n        replicas: 2"), `unknown field "replicas"`, system + "/databases/0"},
+		{"unknown field in a query step", schemaReplace("rows: 2, cache: items}", "rows: 2, cache: items, ttl: 1s}"), `unknown field "ttl"`, item + "/steps/1/query"},
+		{"network fields on a services component", schemaReplace("    kind: services\n", "    kind: services\n    sinks: [done]\n"), `unknown field "sinks"`, system},
+		{"unknown step kind", schemaFulfilSteps("              - sleep: {mean: 1ms}\n"), `unknown field "sleep"`, fulfil + "/steps/0"},
+		{"database without restart_time", schemaReplaceRE(`^        restart_time: .*\n`, ""), `missing required field "restart_time"`, system + "/databases/0"},
+		{"memory without base", schemaReplaceRE(`memory: \{base: [^,]*, `, "memory: {"), `missing required field "base"`, system + "/databases/0/memory"},
+		{"pool without max", schemaReplaceRE(`max: [^,]*, acquire_timeout`, "acquire_timeout"), `missing required field "max"`, shop + "/pools/0"},
+		{"job without threads", schemaReplace("        rate_limit: $rate_limit\n", "        rate_limit: $rate_limit\n        jobs: [{name: sync, at: 1m, for: 1m}]\n"), `missing required field "threads"`, shop + "/jobs/0"},
+		{"follow-up without count", schemaReplace("          - name: fulfil\n", "          - name: fulfil\n            followups: [{endpoint: item}]\n"), `missing required field "count"`, fulfil + "/followups/0"},
+		{"fan-out without per_recipient", schemaFulfilSteps("              - fanout: {mode: broadcast}\n"), `missing required field "per_recipient"`, fulfil + "/steps/0/fanout"},
+		{"call without endpoint", schemaFulfilSteps("              - call: {service: shop}\n"), `missing required field "endpoint"`, fulfil + "/steps/0/call"},
+		{"rate point without a rate", schemaReplace("{at: 15m, rate: $sale_rate}", "{at: 15m}"), `missing required field "rate"`, item + "/arrivals/1"},
+
+		// Exactly one step kind.
+		{"step with two kinds", schemaFulfilSteps("              - {cpu: {mean: 1ms}, wait: {mean: 1ms}}\n"), "a step holds exactly one of", fulfil + "/steps/0"},
+		{"step with no kind", schemaFulfilSteps("              - {enabled: true}\n"), "this one holds none", fulfil + "/steps/0"},
+
+		// Lists that may not be empty.
+		{"service without endpoints", schemaReplaceRE(`(?s)^        endpoints:\n.*\nslos:`, "        endpoints: []\nslos:"), "expected at least one endpoint", shop + "/endpoints"},
+		{"no services", schemaReplaceRE(`(?s)^    services:\n.*\nslos:`, "    services: []\nslos:"), "expected at least one service", system + "/services"},
+
+		// Enums.
+		{"misspelt component kind", schemaReplace("kind: services", "kind: service"), `unknown component kind "service" (did you mean "services"?)`, system + "/kind"},
+		{"unknown stock mode", schemaReplace("mode: $stock_mode", "mode: optimistic"), `unknown value "optimistic"`, order + "/steps/1/stock/mode"},
+		{"unknown reconnect policy", schemaReplace("reconnect: auto}", "reconnect: always}"), `unknown value "always"`, shop + "/pools/0/reconnect"},
+		{"unknown fan-out mode", schemaFulfilSteps("              - fanout: {mode: multicast, per_recipient: 1us}\n"), `unknown value "multicast"`, fulfil + "/steps/0/fanout/mode"},
+		{"pessimistic stock without a database", schemaReplace("mode: $stock_mode\n                  database: mysql\n", "mode: pessimistic\n"), `missing required field "database": a pessimistic stock decrement locks a row`, order + "/steps/1/stock"},
+
+		// Values.
+		{"restart_time without a unit", schemaReplaceRE(`^        restart_time: .*$`, "        restart_time: 120"), `"120": expected a duration with a unit`, system + "/databases/0/restart_time"},
+		{"arrival rate without a unit", schemaReplace("{at: 15m, rate: $sale_rate}", "{at: 15m, rate: 3000}"), "expected a rate with a unit of time", item + "/arrivals/1/rate"},
+		{"knob reference for a rate point's time", schemaReplace("{at: 15m, rate: $sale_rate}", "{at: $sale_start, rate: $sale_rate}"), "expected a duration with a unit", item + "/arrivals/1/at"},
+		{"quoted integer", schemaReplaceRE(`^        knee: .*$`, `        knee: "48"`), "remove the quotes", system + "/databases/0/knee"},
+		{"quoted bool", schemaReplace("warm: true}", `warm: "true"}`), "remove the quotes", system + "/caches/0/warm"},
+		{"knob reference for a database name", schemaReplace("{database: mysql, min:", "{database: $db, min:"), `"$db" is not a valid name`, shop + "/pools/0/database"},
+		{"enqueue of a list", schemaReplace("enqueue: payments", "enqueue: [payments]"), "expected a name", order + "/steps/2/enqueue"},
+
+		// Ranges the schema can see.
+		{"no cores", schemaReplaceRE(`^        cores: .*\n        rate_limit:`, "        cores: 0\n        rate_limit:"), "out of range", shop + "/cores"},
+		{"no pods", schemaReplace("pods: $pods", "pods: 0"), "out of range", shop + "/pods"},
+		{"too many pods", schemaReplace("pods: $pods", "pods: 10001"), "out of range", shop + "/pods"},
+		{"retry of every failure", schemaReplace("          - name: fulfil\n", "          - name: fulfil\n            retry: 1\n"), "out of range", fulfil + "/retry"},
+		{"negative stock", schemaReplaceRE(`^                  stock: .*$`, "                  stock: -1"), "out of range", order + "/steps/1/stock/stock"},
+		{"zero acquire timeout", schemaReplaceRE(`acquire_timeout: [^,}]*`, "acquire_timeout: 0s"), "out of range", shop + "/pools/0/acquire_timeout"},
+		{"cv above 10", schemaFulfilSteps("              - wait: {mean: 1ms, cv: 11}\n"), "out of range", fulfil + "/steps/0/wait/cv"},
+		{"zero query cost", schemaFulfilSteps("              - query: {database: mysql, cost: {mean: 0s}}\n"), "out of range", fulfil + "/steps/0/query/cost/mean"},
+		{"too many rows", schemaFulfilSteps("              - query: {database: mysql, cost: {mean: 1ms}, rows: 10001}\n"), "out of range", fulfil + "/steps/0/query/rows"},
+		{"no consumers", schemaReplaceRE(`consumers: [^,}]*`, "consumers: 0"), "out of range", system + "/queues/0/consumers"},
+		{"no keys", schemaReplaceRE(`keys: [^,}]*`, "keys: 0"), "out of range", system + "/caches/0/keys"},
+		{"share of misses above 1", schemaReplace("{name: items, ", "{name: items, missing: 1.5, "), "out of range", system + "/caches/0/missing"},
+
+		// What a services component takes of the rest of the file.
+		{"workload with services", schemaAppend("workload:\n  - {name: users, rate: 1/s, to: shop}\n"), "brings its own load: remove the workload", "/workload"},
+		{"warmup with services", schemaReplace("\nrun:\n", "\nrun:\n  warmup: 10m\n"), "remove run.warmup", "/run/warmup"},
+		{"two services components", schemaReplace("\nslos:\n", "\n  - name: other\n    kind: services\n    services: [{name: x, pods: 1, cores: 1, endpoints: [{name: e, steps: [{cpu: {mean: 1ms}}]}]}]\nslos:\n"), "a scenario holds one services component; this is the second", "/components"},
+		{"queueing network beside services", schemaReplace("\ncomponents:\n", "\ncomponents:\n  - name: net\n    kind: queueing-network\n    stations: [{name: web, servers: 1, service: {distribution: exponential, mean: 1s}, to: done}]\n    sinks: [done]\n"), "cannot share a scenario with a queueing-network component", "/components"},
+
+		// Timeline.
+		{"deploy of a service with a tier", timeline("{at: 20m, deploy: {target: shop, servers: 4, tier: pro}}"), "a service has pods, not a hardware tier", "/timeline/0/deploy"},
+		{"deploy of a service without servers", timeline("{at: 20m, deploy: {target: shop, gap: 1m}}"), `missing required field "servers": a service is scaled to a number of pods`, "/timeline/0/deploy"},
+		{"deploy with instances in a variant", schemaReplace("\nvariants:\n", "\nvariants:\n  - name: probe\n    timeline:\n      - {at: 6m, deploy: {target: shop, servers: 4, instances: 2}}\n"), "a service has pods, not a hardware tier", "/variants/0/timeline/0/deploy"},
+		{"deploy to no pods", timeline("{at: 20m, deploy: {target: shop, servers: 0}}"), "out of range", "/timeline/0/deploy/servers"},
+		{"restart with a factor", timeline("{at: 20m, fault: {kind: restart, target: mysql, factor: 2}}"), "takes no factor", "/timeline/0/fault/factor"},
+		{"restart lasting no time", timeline("{at: 20m, fault: {kind: restart, target: mysql, for: 0s}}"), "out of range", "/timeline/0/fault/for"},
+		{"outage in a services scenario", timeline("{at: 20m, fault: {kind: outage, target: mysql, for: 1m}}"), "a services scenario takes restart faults (of a service or a database), not outage", "/timeline/0/fault/kind"},
+		{"surge in a variant", schemaReplace("\nvariants:\n", "\nvariants:\n  - name: probe\n    timeline:\n      - {at: 6m, fault: {kind: surge, target: shop, factor: 2}}\n"), "a services scenario takes restart faults (of a service or a database), not surge", "/variants/0/timeline/0/fault/kind"},
+		{"unknown fault kind", timeline("{at: 20m, fault: {kind: reboot, target: mysql}}"), `unknown fault "reboot"`, "/timeline/0/fault/kind"},
+
+		// Objectives.
+		{"network metric", slo("{name: probe, metric: throughput, min: 5/s}"), `unknown metric "throughput"`, "/slos/0/metric"},
+		{"reactive metric", slo("{name: probe, metric: queries_steady, min: 5/s}"), `unknown metric "queries_steady"`, "/slos/0/metric"},
+		{"unknown field of an element", slo("{name: probe, metric: mysql.cpu, max: 0.5}"), `unknown metric "mysql.cpu"`, "/slos/0/metric"},
+		{"percentile of a figure without a distribution", slo("{name: probe, metric: error_ratio, stat: p99, max: 0.1}"), "has only a mean", "/slos/0/metric"},
+		{"time bound on a share", slo("{name: probe, metric: error_ratio, max: 5s}"), "expected a number", "/slos/0/max"},
+		{"number bound on a time figure", slo("{name: probe, metric: mysql.down_time, max: 5}"), "expected a duration with a unit", "/slos/0/max"},
+		{"time bound on a rate", slo("{name: probe, metric: mysql.queries_peak, max: 5s}"), "expected a rate with a unit of time", "/slos/0/max"},
+	}
+	if len(cases) < 25 {
+		t.Fatalf("only %d cases", len(cases))
+	}
+	schemaRefuseEach(t, schemaReadBuiltin(t, schemaServices), cases)
 }
 
 // schemaMistake is a one-edit breakage of a valid document.
@@ -776,6 +990,35 @@ func TestSchemaEnumsMatchLoader(t *testing.T) {
 			distributed = append(distributed, m.Name)
 		}
 	}
+	// A system of services reports figures for the whole system, and
+	// NAME.FIELD per element: the model lists them for a system with one
+	// element of each kind.
+	probe := schemaServicesProbe()
+	var servicesGlobal, elementFields []string
+	for _, m := range systemMetrics(probe) {
+		if _, field, ok := strings.Cut(m.Name, "."); ok {
+			if !slices.Contains(elementFields, field) {
+				elementFields = append(elementFields, field)
+			}
+			continue
+		}
+		servicesGlobal = append(servicesGlobal, m.Name)
+		if m.Distribution {
+			distributed = append(distributed, m.Name)
+		}
+	}
+	var stepOneOf []string
+	for _, alt := range get("$defs", "step", "oneOf").([]any) {
+		stepOneOf = append(stepOneOf, words(alt.(map[string]any)["required"])...)
+	}
+	var stepFields []string
+	for name := range get("$defs", "step", "properties").(map[string]any) {
+		if name != "enabled" && name != "unless" {
+			stepFields = append(stepFields, name)
+		}
+	}
+	slices.Sort(stepFields)
+	sortedStepKinds := slices.Sorted(slices.Values(stepKinds))
 	for _, c := range []struct {
 		what string
 		got  []string
@@ -797,7 +1040,22 @@ func TestSchemaEnumsMatchLoader(t *testing.T) {
 		{"backoff presets", words(get("$defs", "clientVersion", "properties", "backoff", "enum")), backoffPresets()},
 		{"hardware tiers", words(get("$defs", "tier", "enum")), BuiltinHardware().Names()},
 		{"reactive summary metrics", words(get("$defs", "backendMetric", "enum")), summary},
-		{"metrics with a distribution", words(get("$defs", "slo", "allOf", "0", "then", "properties", "metric", "enum")), distributed},
+		{"metrics with a distribution", words(get("$defs", "slo", "allOf", "0", "then", "properties", "metric", "anyOf", "0", "enum")), distributed},
+		{"services kind", []string{fmt.Sprint(get("$defs", "services", "properties", "kind", "const"))}, []string{KindServices}},
+		{"services kind (component)", []string{fmt.Sprint(get("$defs", "component", "else", "else", "if", "properties", "kind", "const"))}, []string{KindServices}},
+		{"services kind (top level)", []string{fmt.Sprint(get("allOf", "0", "else", "if", "properties", "components", "contains", "properties", "kind", "const"))}, []string{KindServices}},
+		{"the fault of a services scenario", []string{fmt.Sprint(get("allOf", "0", "else", "then", "properties", "timeline", "items", "properties", "fault", "properties", "kind", "const"))}, []string{FaultRestart}},
+		{"the fault of a services scenario (variants)", []string{fmt.Sprint(get("allOf", "0", "else", "then", "properties", "variants", "items", "properties", "timeline", "items", "properties", "fault", "properties", "kind", "const"))}, []string{FaultRestart}},
+		{"the fault queueing networks lack", []string{fmt.Sprint(get("allOf", "0", "else", "else", "properties", "timeline", "items", "properties", "fault", "properties", "kind", "not", "const"))}, []string{FaultRestart}},
+		{"faults without a factor", words(get("$defs", "fault", "if", "properties", "kind", "enum")), []string{FaultOutage, FaultRestart}},
+		{"step kinds", stepOneOf, stepKinds},
+		{"step kinds (fields)", stepFields, sortedStepKinds},
+		{"stock modes", words(get("$defs", "stockStep", "properties", "mode", "oneOf", "0", "enum")), stockModes},
+		{"fan-out modes", words(get("$defs", "fanoutStep", "properties", "mode", "oneOf", "0", "enum")), fanoutModes},
+		{"pool reconnect policies", words(get("$defs", "pool", "properties", "reconnect", "oneOf", "0", "enum")), reconnectModes},
+		{"services summary metrics", words(get("$defs", "servicesMetric", "anyOf", "0", "enum")), servicesGlobal},
+		{"most pods", []string{fmt.Sprint(get("$defs", "app", "properties", "pods", "oneOf", "0", "maximum"))}, []string{strconv.Itoa(service.MaxPods)}},
+		{"most rows", []string{fmt.Sprint(get("$defs", "queryStep", "properties", "rows", "oneOf", "0", "maximum"))}, []string{strconv.Itoa(service.MaxRows)}},
 		{"network metrics", words(get("$defs", "metric", "anyOf", "0", "enum")), network},
 		{"timeline actions", actions, timelineActions},
 		{"apiVersion", []string{fmt.Sprint(get("properties", "apiVersion", "const"))}, []string{APIVersion}},
@@ -813,12 +1071,54 @@ func TestSchemaEnumsMatchLoader(t *testing.T) {
 	if want := `\.(` + strings.Join(fields, "|") + `)$`; !strings.HasSuffix(pattern, want) {
 		t.Errorf("station metrics: the schema's pattern %s does not end in %s", pattern, want)
 	}
+	pattern = fmt.Sprint(get("$defs", "servicesMetric", "anyOf", "1", "pattern"))
+	if want := `^[a-z][a-z0-9_-]{0,63}\.(` + strings.Join(elementFields, "|") + `)$`; pattern != want {
+		t.Errorf("services element metrics: the schema's pattern is %s, want %s", pattern, want)
+	}
+
+	// The objectives' bounds: each metric's name matches the pattern of
+	// its unit and no other, and the pattern of metrics with percentiles
+	// only if it has them.
+	networkInfo := slices.Clone(networkMetrics)
+	for _, f := range StationFields {
+		f.Name = "station.db." + f.Name
+		networkInfo = append(networkInfo, f)
+	}
+	units := []MetricUnit{UnitSeconds, UnitPerSecond, UnitNumber}
+	unitRE := map[MetricUnit]*regexp.Regexp{}
+	for i, u := range units {
+		unitRE[u] = regexp.MustCompile(fmt.Sprint(get("$defs", "slo", "allOf", strconv.Itoa(i+1), "if", "properties", "metric", "pattern")))
+	}
+	distEnum := words(get("$defs", "slo", "allOf", "0", "then", "properties", "metric", "anyOf", "0", "enum"))
+	distRE := regexp.MustCompile(fmt.Sprint(get("$defs", "slo", "allOf", "0", "then", "properties", "metric", "anyOf", "1", "pattern")))
+	for _, m := range slices.Concat(networkInfo, backendMetrics(), systemMetrics(probe)) {
+		for _, u := range units {
+			if got := unitRE[u].MatchString(m.Name); got != (u == m.Unit) {
+				t.Errorf("metric %s of unit %v: the schema's pattern for unit %v matches it: %v", m.Name, m.Unit, u, got)
+			}
+		}
+		if got := slices.Contains(distEnum, m.Name) || distRE.MatchString(m.Name); got != m.Distribution {
+			t.Errorf("metric %s: the schema gives it percentiles: %v, the loader %v", m.Name, got, m.Distribution)
+		}
+	}
+}
+
+// schemaServicesProbe is a services component with one element of each
+// kind, whose metrics are every kind of services metric.
+func schemaServicesProbe() *SystemSpec {
+	return &SystemSpec{Name: "probe",
+		Databases: []*DatabaseSpec{{Name: "db"}},
+		Caches:    []*CacheSpec{{Name: "cache"}},
+		Queues:    []*QueueSpec{{Name: "queue"}},
+		Services:  []*AppSpec{{Name: "svc"}},
+	}
 }
 
 // TestSchemaMetricUnitsMatchLoader adds an objective on every metric, with
 // a bound in its unit and in a wrong one, and with a percentile: the
 // schema must agree with the loader each time. The metrics of the other
-// component kind are refused by both.
+// component kinds are refused by both, unless the kind has a metric of the
+// same name (unusable_time is a reactive backend's and a system's).
 func TestSchemaMetricUnitsMatchLoader(t *testing.T) {
 	sch := compileSchema(t)
 	network := slices.Clone(networkMetrics)
@@ -827,17 +1127,33 @@ func TestSchemaMetricUnitsMatchLoader(t *testing.T) {
 		network = append(network, f)
 	}
 	reactive := backendMetrics()
+	servicesText := schemaReadBuiltin(t, schemaServices)
+	sc, err := Load(schemaServices, []byte(servicesText))
+	if err != nil {
+		t.Fatal(err)
+	}
+	services := sc.Metrics()
 	right := map[MetricUnit]string{UnitNumber: "0.5", UnitSeconds: "2s", UnitPerSecond: "5/s"}
 	wrong := map[MetricUnit]string{UnitNumber: "2s", UnitSeconds: "5/s", UnitPerSecond: "2s"}
 	for _, b := range []struct {
 		name, text      string
 		metrics, others []MetricInfo
 	}{
-		{schemaBase, schemaReadBase(t), network, reactive},
-		{schemaReactive, schemaReadBuiltin(t, schemaReactive), reactive, network},
+		{schemaBase, schemaReadBase(t), network, slices.Concat(reactive, services)},
+		{schemaReactive, schemaReadBuiltin(t, schemaReactive), reactive, slices.Concat(network, services)},
+		{schemaServices, servicesText, services, slices.Concat(network, reactive)},
 	} {
+		seen := map[string]bool{}
 		for _, m := range slices.Concat(b.metrics, b.others) {
-			known := slices.Contains(b.metrics, m)
+			if seen[m.Name] {
+				continue
+			}
+			seen[m.Name] = true
+			i := slices.IndexFunc(b.metrics, func(x MetricInfo) bool { return x.Name == m.Name })
+			known := i >= 0
+			if known {
+				m = b.metrics[i]
+			}
 			for _, c := range []struct {
 				slo   string
 				valid bool

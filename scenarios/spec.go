@@ -27,6 +27,7 @@ type Scenario struct {
 	Knobs    *knob.Set
 	Networks []*Network     // the queueing-network components
 	Backends []*BackendSpec // the reactive-backend component, if any
+	Systems  []*SystemSpec  // the services component, if any
 	Workload []*SourceSpec
 	SLOs     []SLO
 	Timeline []Entry
@@ -169,6 +170,9 @@ const (
 	FaultOutage   = "outage"   // a station's servers all down
 	FaultSlowdown = "slowdown" // a station's service times × factor
 	FaultSurge    = "surge"    // a source's rate × factor
+	// FaultRestart restarts a database (down for For, its restart time if
+	// 0) or every pod of a service (at once, by hand).
+	FaultRestart = "restart"
 )
 
 // Fault injects a failure for a while (or to the end of the run).
@@ -181,7 +185,8 @@ type Fault struct {
 
 // Deploy moves a station to a new number of servers, or a reactive
 // backend to a hardware tier, after a redeploy gap during which it serves
-// nobody.
+// nobody; or scales a service to a number of pods (Servers) once the gap
+// has passed, its pods serving throughout.
 type Deploy struct {
 	Target    string
 	Servers   int    // a station's

@@ -38,7 +38,6 @@ type pconn struct {
 type pwaiter struct {
 	got   func(Conn, error)
 	since time.Duration
-	timer sim.EventID
 	live  bool
 }
 
@@ -103,6 +102,11 @@ type Pool struct {
 	headSeq  uint64 // sequence number of the oldest entry in waiters
 	nextSeq  uint64
 	nWaiting int
+	// waitTimer is the one pending timeout, the oldest waiter's: every
+	// borrower waits the same AcquireTimeout and waiters are served
+	// first come, first served, so they time out in the order they came,
+	// and one kernel event serves them all instead of one each.
+	waitTimer sim.EventID
 
 	deliveries ring[delivery]
 	retry      sim.EventID
@@ -187,9 +191,11 @@ func (p *Pool) Acquire(got func(c Conn, err error)) {
 		}
 	}
 	now := p.k.Now()
-	w := pwaiter{got: got, since: now, live: true,
-		timer: p.k.After(p.cfg.AcquireTimeout, p, pvTimeout, int64(p.nextSeq))}
+	w := pwaiter{got: got, since: now, live: true}
 	p.waiters.Push(w)
+	if !p.k.IsPending(p.waitTimer) {
+		p.waitTimer = p.k.After(p.cfg.AcquireTimeout, p, pvTimeout, 0)
+	}
 	p.nextSeq++
 	p.nWaiting++
 	p.st.Waited++
@@ -261,12 +267,12 @@ func (p *Pool) RestartProcess() {
 		w := p.waiters.Pop()
 		p.headSeq++
 		if w.live {
-			p.k.Cancel(w.timer)
 			p.st.Aborted++
 			p.deliver(w.got, Conn{}, ErrProcessRestarted)
 		}
 	}
 	p.nWaiting = 0
+	p.k.Cancel(p.waitTimer)
 	p.fill()
 	p.gauge()
 }
@@ -381,7 +387,6 @@ func (p *Pool) popWaiter() pwaiter {
 		w := p.waiters.Pop()
 		p.headSeq++
 		if w.live {
-			p.k.Cancel(w.timer)
 			p.nWaiting--
 			p.trimFront()
 			return w
@@ -468,7 +473,7 @@ func (p *Pool) Handle(ev sim.Event) {
 		}
 		dl.got(dl.c, dl.err)
 	case pvTimeout:
-		p.timeout(uint64(ev.Arg))
+		p.expire()
 	case pvLeak:
 		p.reclaim(int32(ev.Arg&(1<<32-1)), uint32(ev.Arg>>32))
 	case pvIdle:
@@ -489,24 +494,27 @@ func (p *Pool) Handle(ev sim.Event) {
 	}
 }
 
-// timeout gives up the waiter with sequence number seq, unless it has been
-// served.
-func (p *Pool) timeout(seq uint64) {
-	if seq < p.headSeq || seq-p.headSeq >= uint64(p.waiters.Len()) {
-		return
+// expire gives up the waiters whose acquire timeout has passed (the
+// oldest ones) and sets the timer for the next.
+func (p *Pool) expire() {
+	now := p.k.Now()
+	for p.waiters.Len() > 0 {
+		w := *p.waiters.At(0) // a copy: Pop clears the slot
+		if w.live && w.since+p.cfg.AcquireTimeout > now {
+			p.waitTimer = p.k.At(w.since+p.cfg.AcquireTimeout, p, pvTimeout, 0)
+			break
+		}
+		p.waiters.Pop()
+		p.headSeq++
+		if !w.live {
+			continue
+		}
+		got := w.got
+		p.nWaiting--
+		p.st.Timeouts++
+		p.gauge()
+		got(Conn{}, ErrAcquireTimeout)
 	}
-	w := p.waiters.At(int(seq - p.headSeq))
-	if !w.live {
-		return
-	}
-	w.live = false
-	got := w.got
-	w.got = nil
-	p.nWaiting--
-	p.st.Timeouts++
-	p.trimFront()
-	p.gauge()
-	got(Conn{}, ErrAcquireTimeout)
 }
 
 // reclaim closes a connection lent longer than LeakDetection and lets the
