@@ -60,9 +60,9 @@ fmt-check: ## fail listing the .go files gofmt would change
 race: deps ## the -short race pass alone
 	$(RACE)
 
-bench: deps deps-bench ## kernel and invalidation benchmarks, the 2025 outage replay, the backoff study, then the comparison with SimPy
+bench: deps deps-bench ## kernel and invalidation benchmarks, the 2025 outage and flash-sale replays, the backoff study, then the comparison with SimPy
 	$(GO) test -run '^$$' -bench . -benchmem ./sim/... ./realtime/...
-	$(GO) test -run '^$$' -bench OutageReplay -benchtime 1x ./scenarios/
+	$(GO) test -run '^$$' -bench 'OutageReplay|FlashSale' -benchtime 1x ./scenarios/
 	$(GO) run . backoff-study -quiet
 	@if [ -f bench/go.mod ]; then \
 		echo 'cd bench && $(GO) run ./cmd/compare'; \

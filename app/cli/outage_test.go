@@ -38,21 +38,7 @@ func outageFigure(t *testing.T, res map[string]any, name string) figure {
 // [from, to) of simulated time; the scenario samples every second.
 func seriesMean(t *testing.T, res map[string]any, name string, from, to time.Duration) float64 {
 	t.Helper()
-	for _, s := range res["series"].([]any) {
-		s := s.(map[string]any)
-		if s["name"] != name {
-			continue
-		}
-		vs := s["values"].([]any)
-		lo, hi := int(from.Seconds()), min(int(to.Seconds()), len(vs))
-		sum := 0.0
-		for _, v := range vs[lo:hi] {
-			sum += v.(float64)
-		}
-		return sum / float64(hi-lo)
-	}
-	t.Fatalf("JSON has no series %s", name)
-	return 0
+	return windowMean(t, res, name, time.Second, from, to)
 }
 
 // clock turns a time of day on 2025-06-01 into time since the run's start

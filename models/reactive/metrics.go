@@ -141,10 +141,10 @@ func (m *meter) summary(horizon time.Duration) []Figure {
 	perMinute := max(1, int(math.Round(60/dt)))
 	var minutes []float64
 	for i := 0; i+perMinute <= len(q); i += perMinute {
-		minutes = append(minutes, mean(q[i:i+perMinute]))
+		minutes = append(minutes, metric.Mean(q[i:i+perMinute]))
 	}
-	steady := median(minutes)
-	peakMinute := maxOf(minutes)
+	steady := metric.Median(minutes)
+	peakMinute := metric.Max(minutes)
 	ratio := 0.0
 	if steady > 0 {
 		ratio = peakMinute / steady
@@ -175,7 +175,7 @@ func (m *meter) summary(horizon time.Duration) []Figure {
 	total := func(s int) float64 { return m.totals[s] }
 	figs := []Figure{
 		{Name: "queries_steady", Value: steady},
-		{Name: "queries_peak", Value: maxOf(q)},
+		{Name: "queries_peak", Value: metric.Max(q)},
 		{Name: "queries_peak_minute", Value: peakMinute},
 		{Name: "storm_ratio", Value: ratio},
 		{Name: "connects", Value: total(sConnects)},
@@ -183,8 +183,8 @@ func (m *meter) summary(horizon time.Duration) []Figure {
 		{Name: "disconnects_inactivity", Value: total(sDiscInactivity)},
 		{Name: "disconnects_left", Value: total(sDiscLeft)},
 		{Name: "overflows", Value: total(sOverflows)},
-		{Name: "queue_depth_peak", Value: maxOf(m.series[sQueueDepth])},
-		{Name: "slo_attainment", Value: mean(slo)},
+		{Name: "queue_depth_peak", Value: metric.Max(m.series[sQueueDepth])},
+		{Name: "slo_attainment", Value: metric.Mean(slo)},
 		{Name: "unusable_time", Value: unusable},
 		{Name: "degraded_time", Value: degraded},
 		{Name: "longest_unusable", Value: longest},
@@ -193,40 +193,8 @@ func (m *meter) summary(horizon time.Duration) []Figure {
 		{Name: "reconnect_queries", Value: total(sQReconnect)},
 		{Name: "first_unusable_at", Value: first},
 		{Name: "last_unusable_at", Value: last},
-		{Name: "cpu_utilization", Value: mean(m.series[sCPU])},
-		{Name: "connected_peak", Value: maxOf(m.series[sConnected])},
+		{Name: "cpu_utilization", Value: metric.Mean(m.series[sCPU])},
+		{Name: "connected_peak", Value: metric.Max(m.series[sConnected])},
 	}
 	return figs
-}
-
-func mean(xs []float64) float64 {
-	if len(xs) == 0 {
-		return 0
-	}
-	s := 0.0
-	for _, x := range xs {
-		s += x
-	}
-	return s / float64(len(xs))
-}
-
-func median(xs []float64) float64 {
-	if len(xs) == 0 {
-		return 0
-	}
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	n := len(s)
-	if n%2 == 1 {
-		return s[n/2]
-	}
-	return (s[n/2-1] + s[n/2]) / 2
-}
-
-func maxOf(xs []float64) float64 {
-	m := 0.0
-	for _, x := range xs {
-		m = max(m, x)
-	}
-	return m
 }
