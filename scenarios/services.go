@@ -600,9 +600,6 @@ func systemConfig(sys *SystemSpec, v knob.Values) (service.Config, error) {
 				case "pubsub":
 					x.Fanout = service.PubSub
 				}
-				if x.Kind == service.StepStock && x.Mode == service.Atomic && x.Database == "" {
-					x.LockTimeout = 0
-				}
 				ep.Steps = append(ep.Steps, x)
 			}
 			s.Endpoints = append(s.Endpoints, ep)

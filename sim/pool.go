@@ -19,7 +19,7 @@ type Pool struct {
 	size  int
 	inUse int
 
-	waiters  ring[waiter]
+	waiters  Ring[waiter]
 	headSeq  uint64 // sequence number of waiters' oldest entry
 	nextSeq  uint64
 	nWaiting int // live waiters (the ring also holds ones that timed out)

@@ -14,7 +14,7 @@ type Queue[T any] struct {
 	k        *Kernel
 	name     string
 	capacity int
-	items    ring[queued[T]]
+	items    Ring[queued[T]]
 
 	Stats QueueStats
 }

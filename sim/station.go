@@ -43,7 +43,7 @@ type Station struct {
 	// and busy + len(idle) == len(inService) always. A customer starts only
 	// while busy < servers, so an idle slot is then always at hand, and
 	// slots beyond the target are simply left idle.
-	waiting   ring[Customer]
+	waiting   Ring[Customer]
 	inService []Customer
 	idle      []int
 	busy      int

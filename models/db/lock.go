@@ -19,7 +19,7 @@ type waitRef struct {
 type rowLock struct {
 	row    int64
 	holder Conn
-	queue  ring[waitRef]
+	queue  sim.Ring[waitRef]
 }
 
 // Lock request states.

@@ -98,7 +98,7 @@ type Pool struct {
 	leaked int
 	idle   []int32 // oldest first; lent from the end (LIFO)
 
-	waiters  ring[pwaiter]
+	waiters  sim.Ring[pwaiter]
 	headSeq  uint64 // sequence number of the oldest entry in waiters
 	nextSeq  uint64
 	nWaiting int
@@ -108,7 +108,7 @@ type Pool struct {
 	// and one kernel event serves them all instead of one each.
 	waitTimer sim.EventID
 
-	deliveries ring[delivery]
+	deliveries sim.Ring[delivery]
 	retry      sim.EventID
 	idleTimer  sim.EventID
 

@@ -3,7 +3,6 @@ package service
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"stormglass/models/cache"
@@ -41,7 +40,8 @@ type Database struct {
 
 // Cache is a named shared cache (with an optional local tier) over
 // Keys ids; Missing is the share of lookups for ids that do not exist
-// (the traffic that penetrates a cache that does not store misses).
+// (the traffic that penetrates a cache that does not store misses),
+// drawn from Keys ids that do not exist.
 // Warm loads every id at the start, all at once, as a deploy or a cache
 // restart does: with a fixed TTL they then expire together.
 type Cache struct {
@@ -436,11 +436,8 @@ func (c Config) Validate() error {
 						bad("%s: stock %d, expected ≥ 0", sp, st.Stock)
 					}
 				case StepCall:
-					callee, ok := endpoints[st.Service+"."+st.Endpoint]
-					if !ok {
+					if _, ok := endpoints[st.Service+"."+st.Endpoint]; !ok {
 						bad("%s: callee %s.%s, expected an endpoint of a service", sp, st.Service, st.Endpoint)
-					} else if callee == &s.Endpoints[slices.IndexFunc(s.Endpoints, func(x Endpoint) bool { return x.Name == e.Name })] {
-						bad("%s: an endpoint cannot call itself", sp)
 					}
 					if st.CallTimeout < 0 {
 						bad("%s: call timeout %v, expected ≥ 0", sp, st.CallTimeout)
@@ -461,6 +458,9 @@ func (c Config) Validate() error {
 				}
 			}
 		}
+	}
+	if err := checkCalls(c); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

@@ -19,15 +19,6 @@ func (s *System) service(name string) (*svc, error) {
 	return s.svcs[i], nil
 }
 
-// Services lists the services' names, in the Config's order.
-func (s *System) Services() []string {
-	var out []string
-	for _, v := range s.svcs {
-		out = append(out, v.cfg.Name)
-	}
-	return out
-}
-
 // Databases lists the databases' names, in the Config's order.
 func (s *System) Databases() []string {
 	var out []string
@@ -35,15 +26,6 @@ func (s *System) Databases() []string {
 		out = append(out, d.cfg.Name)
 	}
 	return out
-}
-
-// Pods returns how many pods of a service take traffic.
-func (s *System) Pods(service string) (int, error) {
-	v, err := s.service(service)
-	if err != nil {
-		return 0, err
-	}
-	return v.live, nil
 }
 
 // SetPods scales a service to n pods. New pods start with fresh pools

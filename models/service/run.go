@@ -13,6 +13,10 @@ import (
 	"stormglass/sim/stats"
 )
 
+// redeliverDelay is how long a message whose processing failed waits
+// before it is on the queue again.
+const redeliverDelay = time.Second
+
 // DefaultSlow is the response time above which a request counts as slow
 // when Config.Slow is zero.
 const DefaultSlow = time.Second
@@ -25,9 +29,6 @@ func New(k *sim.Kernel, streams sim.Streams, cfg Config, sample, horizon time.Du
 	}
 	if sample <= 0 || horizon <= 0 {
 		return nil, fmt.Errorf("%w: sample %v and horizon %v, expected both above 0", ErrConfig, sample, horizon)
-	}
-	if err := checkCalls(cfg); err != nil {
-		return nil, err
 	}
 	if cfg.Slow == 0 {
 		cfg.Slow = DefaultSlow
@@ -338,7 +339,10 @@ func (s *System) Handle(ev sim.Event) {
 			s.k.At(next, s, evSample, 0)
 		}
 	case evRedeliver:
-		s.dispatch(s.queues[ev.Arg])
+		qu := s.queues[ev.Arg]
+		qu.items = append(qu.items, message{enqueued: s.k.Now()})
+		qu.peak = max(qu.peak, qu.len())
+		s.dispatch(qu)
 	}
 }
 
@@ -552,7 +556,10 @@ func (s *System) rowsToLoad(st *step) int {
 		key := uint64(s.users.IntN(c.cfg.Keys))
 		exists := true
 		if c.cfg.Missing > 0 && s.users.Float64() < c.cfg.Missing {
-			key = uint64(c.cfg.Keys) + uint64(s.users.Uint32()) // an id that does not exist
+			// An id that does not exist, from as many again: lookups
+			// of missing ids repeat (a scan, a stale link), which is
+			// what caching a miss stops.
+			key = uint64(c.cfg.Keys) + uint64(s.users.IntN(c.cfg.Keys))
 			exists = false
 		}
 		if c.c.Get(key, exists, now) == cache.Miss {
@@ -840,9 +847,10 @@ func (s *System) end(q *request, c Cause, ok bool) {
 			s.m.add(s.m.consumed[qu.idx], 1)
 		} else {
 			// At-least-once delivery: the message goes back on the
-			// queue and is redelivered a second later.
-			qu.items = append(qu.items, message{enqueued: now})
-			s.k.After(time.Second, s, evRedeliver, int64(qu.idx))
+			// queue a second later. Not at once: a consumer failing
+			// fast (its database down) would take it again at the
+			// same instant, for ever.
+			s.k.After(redeliverDelay, s, evRedeliver, int64(qu.idx))
 		}
 		s.release(q)
 		s.dispatch(qu)

@@ -386,3 +386,61 @@ func TestValidateNamesTheField(t *testing.T) {
 		t.Errorf("a cycle of calls: error %v, want one naming the cycle", err)
 	}
 }
+
+// Lookups of ids that do not exist go to the database every time
+// (penetration) unless the miss itself is cached for a while.
+func TestCachingMissesStopsPenetration(t *testing.T) {
+	lookups := func(negative time.Duration) Config {
+		cfg := withDB(1000, Step{Kind: StepQuery, Database: "db", Query: Cost{Mean: 100 * time.Microsecond}, Rows: 1, Cache: "c"})
+		cfg.Caches = []Cache{{Name: "c", Config: cache.Config{TTL: time.Hour, NegativeTTL: negative}, Keys: 1000, Missing: 0.5, Warm: true}}
+		return cfg
+	}
+	open := run(t, lookups(0), 43, time.Second, 5*time.Minute)
+	cached := run(t, lookups(time.Minute), 43, time.Second, 5*time.Minute)
+	// Without negative caching every missing-id lookup (500/s) reaches the
+	// database; with it, each of the 1000 missing ids does once a minute,
+	// about 17/s.
+	if m := window(series(t, open, "c.misses"), 60, 300); m < 480 {
+		t.Errorf("no negative caching: %.0f misses/s, want the 500/s of missing ids", m)
+	}
+	if m := window(series(t, cached, "c.misses"), 60, 300); m > 40 {
+		t.Errorf("misses cached for a minute: %.0f misses/s, want about 1000/60", m)
+	}
+}
+
+// A consumer whose database keeps failing does not spin: its message
+// comes back a second later, and simulated time goes on.
+func TestFailingConsumerRedeliversLater(t *testing.T) {
+	cfg := withDB(0, Step{Kind: StepEnqueue, Queue: "q"})
+	cfg.Services[0].Endpoints[0].Arrivals = []RatePoint{{At: 0, Rate: 10}, {At: time.Minute, Rate: 0}}
+	cfg.Services[0].Endpoints = append(cfg.Services[0].Endpoints, Endpoint{Name: "work",
+		Steps: []Step{{Kind: StepQuery, Database: "db", Query: Cost{Mean: time.Millisecond}, Rows: 1}}})
+	cfg.Services[0].Pools[0].Min = 2
+	cfg.Services[0].Pools[0].Reconnect = db.NoReconnect
+	cfg.Queues = []Queue{{Name: "q", Service: "api", Endpoint: "work", Consumers: 2}}
+	k := sim.NewKernel(sim.Config{Seed: 8})
+	s, err := New(k, sim.NewStreams(8), cfg, time.Second, 3*time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Start()
+	// The restart breaks the pools' connections for good (no reconnect):
+	// every consumer fails at once from then on.
+	k.AtFunc(30*time.Second, func() { _ = s.RestartDatabase("db", time.Second) })
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := k.RunUntil(ctx, 3*time.Minute); err != nil {
+		t.Fatalf("the run did not reach its horizon: %v", err)
+	}
+	// Each waiting message is tried about once a second per consumer
+	// slot, not thousands of times an instant.
+	if ev := k.Events(); ev > 200_000 {
+		t.Errorf("%d events in 3 minutes, want a few thousand: failing messages spin", ev)
+	}
+	// Nothing is processed after the restart, and no message is lost:
+	// each is redelivered again and again.
+	consumed := series(t, s, "q.consumed")
+	if after := window(consumed, 35, 180); after != 0 {
+		t.Errorf("%.2f messages/s processed after the restart, want none", after)
+	}
+}
