@@ -7,9 +7,11 @@ import (
 	"time"
 
 	"stormglass/knob"
+	"stormglass/models/metric"
 	"stormglass/models/qnet"
 	"stormglass/models/reactive"
 	"stormglass/models/service"
+	"stormglass/models/wsfleet"
 	"stormglass/sim"
 )
 
@@ -25,23 +27,39 @@ type Event struct {
 // and reports measurements. Like the kernel, it is driven from one
 // goroutine.
 type World struct {
-	k      *sim.Kernel
-	plan   *Plan
-	net    *qnet.Network     // a queueing-network scenario's model
-	rb     *reactive.Backend // a reactive-backend scenario's model
-	sys    *service.System   // a services scenario's model
-	values knob.Values
-	events []Event
+	k     *sim.Kernel
+	plan  *Plan
+	net   *qnet.Network     // a queueing-network scenario's model
+	rb    *reactive.Backend // a reactive-backend scenario's model
+	sys   *service.System   // a services scenario's model
+	fleet *wsfleet.Fleet    // a WebSocket fleet scenario's model
+	// own is the model of a scenario that brings its own load (any of the
+	// three above), with the names of its series and summary figures.
+	own        selfDriven
+	ownSeries  []metric.Info
+	ownMetrics []MetricInfo
+	values     knob.Values
+	events     []Event
 
 	// appliers change the model when a knob changes mid-run, per knob.
 	appliers  map[string][]func(knob.Value) error
 	outages   map[string]int       // active outages per station
 	slowdowns map[string][]float64 // active slowdown factors per station
 	surges    map[string][]float64 // active surge factors per source
+	latencies []*Fault             // active latency faults, oldest first
 
 	series  []Series
 	last    qnet.Snapshot
 	started bool
+}
+
+// selfDriven is a model that brings its own load, samples its own
+// series and sums itself up: a reactive backend, a system of services, a
+// WebSocket fleet.
+type selfDriven interface {
+	Start()
+	Series() [][]float64
+	Summary() []metric.Figure
 }
 
 // Series is a metric sampled at the end of each interval of Plan.Sample:
@@ -68,6 +86,7 @@ func Build(k *sim.Kernel, streams sim.Streams, p *Plan) (*World, error) {
 			return nil, fmt.Errorf("%s: component %s: %w", p.Scenario.File, be.Name, err)
 		}
 		w.wireBackend(be)
+		w.own, w.ownSeries, w.ownMetrics = w.rb, reactive.SeriesInfo(), backendMetrics()
 		return w, nil
 	}
 	if len(p.Scenario.Systems) > 0 {
@@ -80,6 +99,20 @@ func Build(k *sim.Kernel, streams sim.Streams, p *Plan) (*World, error) {
 			return nil, fmt.Errorf("%s: component %s: %w", p.Scenario.File, spec.Name, err)
 		}
 		w.wireSystem(spec)
+		w.own, w.ownSeries, w.ownMetrics = w.sys, w.sys.SeriesInfo(), systemMetrics(spec)
+		return w, nil
+	}
+	if len(p.Scenario.Fleets) > 0 {
+		spec := p.Scenario.Fleets[0]
+		cfg, err := fleetConfig(spec, w.values)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", p.Scenario.File, err)
+		}
+		if w.fleet, err = wsfleet.New(k, streams, cfg, p.Sample, p.Horizon); err != nil {
+			return nil, fmt.Errorf("%s: component %s: %w", p.Scenario.File, spec.Name, err)
+		}
+		w.wireFleet(spec)
+		w.own, w.ownSeries, w.ownMetrics = w.fleet, wsfleet.SeriesInfo(), fleetMetrics()
 		return w, nil
 	}
 	cfg, err := w.config()
@@ -198,6 +231,22 @@ func serviceOf(s ServiceSpec, v knob.Values) qnet.Service {
 	return out
 }
 
+// wireFleet records how a WebSocket fleet follows its live knobs.
+func (w *World) wireFleet(spec *FleetSpec) {
+	on := func(p Param, f func(knob.Value) error) {
+		if p.Knob != "" {
+			w.appliers[p.Knob] = append(w.appliers[p.Knob], f)
+		}
+	}
+	f := w.fleet
+	on(spec.Heartbeat, func(v knob.Value) error { f.SetHeartbeat(v.Bool()); return nil })
+	on(spec.Degradation, func(v knob.Value) error { f.SetDegradation(v.Bool()); return nil })
+	on(spec.Resume, func(v knob.Value) error { f.SetResume(v.Bool()); return nil })
+	on(spec.CloseSuperseded, func(v knob.Value) error { f.SetCloseSuperseded(v.Bool()); return nil })
+	on(spec.Immediate, func(v knob.Value) error { f.SetImmediate(v.Bool()); return nil })
+	on(spec.GOGC, func(v knob.Value) error { return f.SetGOGC(int(v.Int())) })
+}
+
 // wireKnobs records how each live field follows its knob.
 func (w *World) wireKnobs() {
 	on := func(p Param, f func(knob.Value) error) {
@@ -246,12 +295,8 @@ func (w *World) Start() {
 	for _, e := range w.plan.Timeline {
 		w.k.AtFunc(e.At, func() { w.apply(e) })
 	}
-	if w.rb != nil {
-		w.rb.Start() // it samples its own series
-		return
-	}
-	if w.sys != nil {
-		w.sys.Start() // it samples its own series
+	if w.own != nil {
+		w.own.Start() // it samples its own series
 		return
 	}
 	w.net.Start()
@@ -336,6 +381,10 @@ func (w *World) fault(f Fault) {
 	switch f.Kind {
 	case FaultRestart:
 		w.restart(f)
+	case FaultLatency:
+		w.latency(f)
+	case FaultKill:
+		w.kill(f)
 	case FaultOutage:
 		st := w.net.Station(f.Target)
 		w.outages[f.Target]++
@@ -481,5 +530,50 @@ func (w *World) restart(f Fault) {
 	}
 	if err != nil {
 		w.logf("error", "restart of %s failed: %v", f.Target, err)
+	}
+}
+
+// latency injects delay on the packets leaving a fleet's nodes. Faults
+// that overlap do not add up: the latest one started holds until it ends,
+// then the one before it again.
+func (w *World) latency(f Fault) {
+	apply := func() {
+		delay, jitter := time.Duration(0), time.Duration(0)
+		if n := len(w.latencies); n > 0 {
+			delay, jitter = w.latencies[n-1].Delay, w.latencies[n-1].Jitter
+		}
+		if err := w.fleet.SetLatency(delay, jitter); err != nil {
+			w.logf("error", "latency on %s failed: %v", f.Target, err) // the loader checked the range
+		}
+	}
+	id := &f
+	w.latencies = append(w.latencies, id)
+	apply()
+	w.logf("fault", "%v ± %v latency on every packet leaving %s%s", knob.DurationValue(f.Delay), knob.DurationValue(f.Jitter), f.Target, forText(f.For))
+	if f.For > 0 {
+		w.k.AfterFunc(f.For, func() {
+			if i := slices.Index(w.latencies, id); i >= 0 {
+				w.latencies = slices.Delete(w.latencies, i, i+1)
+			}
+			apply()
+			w.logf("recover", "%v latency on %s over", knob.DurationValue(f.Delay), f.Target)
+		})
+	}
+}
+
+// kill kills one node of a fleet; it comes back For later (after the end
+// of the run if For is 0).
+func (w *World) kill(f Fault) {
+	down := f.For
+	if down == 0 {
+		down = w.plan.Horizon + time.Nanosecond
+	}
+	if err := w.fleet.Kill(f.Node-1, down); err != nil {
+		w.logf("error", "kill of %s node %d failed: %v", f.Target, f.Node, err)
+		return
+	}
+	w.logf("fault", "%s node %d killed: its connections close; down%s", f.Target, f.Node, forText(f.For))
+	if f.For > 0 {
+		w.k.AfterFunc(f.For, func() { w.logf("recover", "%s node %d back as a fresh process", f.Target, f.Node) })
 	}
 }

@@ -61,6 +61,9 @@ func (d *decoder) check(sc *Scenario) {
 	for i, sys := range sc.Systems {
 		d.checkSystem(sys, index("components", len(sc.Networks)+len(sc.Backends)+i), declare)
 	}
+	for i, f := range sc.Fleets {
+		declare(f.Name, "fleet", f.Pos, index("components", len(sc.Networks)+len(sc.Backends)+len(sc.Systems)+i)+".name")
+	}
 
 	checkRoutes := func(routes []RouteSpec, path string, fromSource bool) {
 		sum, literal := 0.0, true
@@ -268,6 +271,19 @@ func (d *decoder) checkTimeline(entries []Entry, path string, names map[string]e
 		switch {
 		case e.Fault != nil && e.Fault.Kind != FaultRestart && hasKind(names, "service"):
 			d.errorAt(e.Pos, p+".fault.kind", "a services scenario takes restart faults (of a service or a database), not %s", e.Fault.Kind)
+			continue
+		case e.Fault != nil && (e.Fault.Kind == FaultLatency || e.Fault.Kind == FaultKill) && !hasKind(names, "fleet"):
+			if !d.dropped {
+				d.errorAt(e.Pos, p+".fault.kind", "a %s fault is for a %s component, and this scenario has none", e.Fault.Kind, KindWebSocketFleet)
+			}
+			continue
+		case e.Fault != nil && (e.Fault.Kind == FaultLatency || e.Fault.Kind == FaultKill):
+			target, want, field = e.Fault.Target, "fleet", ".fault.target"
+		case e.Fault != nil && hasKind(names, "fleet"):
+			d.errorAt(e.Pos, p+".fault.kind", "a %s scenario takes latency and kill faults, not %s", KindWebSocketFleet, e.Fault.Kind)
+			continue
+		case e.Deploy != nil && hasKind(names, "fleet"):
+			d.errorAt(e.Pos, p+".deploy", "a %s is not redeployed: kill a node with a kill fault, or give it more nodes in a variant", KindWebSocketFleet)
 			continue
 		case e.Fault != nil && (e.Fault.Kind == FaultOutage || e.Fault.Kind == FaultSlowdown):
 			target, want, field = e.Fault.Target, "station", ".fault.target"

@@ -156,6 +156,7 @@ func (d *decoder) mapping(n *yaml.Node, path string, fields []field) bool {
 		at := slices.IndexFunc(fields, func(f field) bool { return f.name == k.Value })
 		if at < 0 {
 			d.errorf(k, path, "unknown field %q%s: expected one of %s", k.Value, suggest(k.Value, names), strings.Join(names, ", "))
+			d.unread(v)
 			continue
 		}
 		fields[at].decode(v, join(path, k.Value))
@@ -169,6 +170,30 @@ func (d *decoder) mapping(n *yaml.Node, path string, fields []field) bool {
 		}
 	}
 	return true
+}
+
+// unread notes the knobs referred to within n, a part of the file the
+// loader could not read (an unknown field, a component of an unknown
+// kind): they are used there, and saying otherwise would send the reader
+// after the wrong mistake.
+func (d *decoder) unread(n *yaml.Node) { d.unreadAt(n, 0) }
+
+func (d *decoder) unreadAt(n *yaml.Node, depth int) {
+	if n == nil || depth > 1000 { // deeper than any scenario; yaml.v3 caps nesting too
+		return
+	}
+	if n.Kind == yaml.ScalarNode && n.Style == 0 && strings.HasPrefix(n.Value, "$") {
+		if name := n.Value[1:]; len(d.uses[name]) == 0 {
+			d.refused[name] = true
+		}
+		return
+	}
+	if n.Kind == yaml.AliasNode {
+		return // the anchor is read, or reported, where it is defined
+	}
+	for _, c := range n.Content {
+		d.unreadAt(c, depth+1)
+	}
 }
 
 // sequence decodes each element of a list.

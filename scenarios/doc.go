@@ -11,10 +11,11 @@
 //	metadata:       name (lower-case, digits, - and _), title, description, source
 //	run:            horizon (default 1h), warmup (0), sample (series interval,
 //	                default about horizon/500 on a round step), replications (10),
-//	                seed (1)
+//	                seed (1), clock (the time of day at time 0, "HH:MM",
+//	                default 00:00)
 //	knobs:          the scenario's tunable parameters (below)
-//	components:     the system: queueing networks, one reactive backend, or
-//	                one system of services
+//	components:     the system: queueing networks, one reactive backend,
+//	                one system of services, or one fleet of WebSocket gateways
 //	workload:       the sources of jobs (queueing networks only)
 //	slos:           objectives a run is judged against
 //	timeline:       what happens when: knob changes, faults, deploys, notes
@@ -162,6 +163,7 @@
 //	        max_connections: 4000
 //	        memory: {base: 8192, per_connection: 2, growth: 0, aging: 2.27, per_connection_max: 24, limit: 16384}
 //	        restart_time: 3m          # down after an OOM or a restart
+//	        deadlock_check: 400us     # CPU a lock wait spends per transaction already waiting on the row; 0: off
 //	    caches:
 //	      - {name: items, keys: 50, ttl: 300s, ttl_spread: 120s, negative_ttl: 1m, local_ttl: 1s, missing: 0.05, warm: true}
 //	    queues:
@@ -206,6 +208,68 @@
 // mysql.connections_peak, mysql.ooms, items.hit_ratio,
 // payments.depth_peak, ...); service.SummaryInfo lists them with their
 // help.
+//
+// # A fleet of WebSocket gateways
+//
+// A component of kind websocket-fleet is a fleet of Go WebSocket gateways
+// with their clients and the network between (models/wsfleet): NAT flows
+// that drop after an idle timeout, browsers and phones that throttle or
+// freeze timers, each node's garbage collector with its night jobs, the
+// production heartbeat and GC-aware degradation, and clients that
+// reconnect with a backoff and may resume their session. Like the other
+// kinds that bring their own load it stands alone and is measured from
+// the start. Every field is optional: an unset one takes the value of
+// wsfleet.Incident, the fleet as it ran in incident 2 (shown here). The
+// model keeps a daily rhythm (its day curve, night jobs and broadcasts
+// are times of day), so set run.clock to the time the run starts.
+//
+//	components:
+//	  - name: gateways
+//	    kind: websocket-fleet
+//	    nodes: 4
+//	    cores: 4                      # also GOMAXPROCS
+//	    clients: 20000                # one session each
+//	    load_balancer: least-connections   # or random
+//	    mix: {desktop: 0.5, background: 0.2, mobile: 0.3}   # shares summing to 1
+//	    gateway: {handshake_cost: 500us, backlog: 1024, connection_limit: 6000,
+//	              close_superseded: false,   # takeover of a session's old connection; knob, live
+//	              write_latency: 20us, message_cpu: 20us, ping_cpu: 5us}
+//	    memory: {heap_base: 20, heap_per_connection: 40,   # MiB, KiB
+//	             goroutines_base: 2000, goroutines_per_connection: 2,
+//	             alloc_per_message: 11, alloc_per_handshake: 64, alloc_per_ping: 0.25,   # KiB
+//	             alloc_base: 20}       # MiB per second
+//	    gc:
+//	      gogc: 100                   # -1: off; knob, live
+//	      buffer_pools: false         # sync.Pool: a quarter of the bytes, no huge buffer
+//	      night_jobs:                 # every night, at a time of day; sizes in MiB
+//	        - {at: "03:00", over: 2m, allocates: 8192, live: 1024, chunk: 256}
+//	    network: {latency: 10ms, nat_idle: 300s, handshake_rtts: 3, inject_both_ways: false}
+//	    traffic:
+//	      push_interval: 1m           # per session at the day's peak; 0: none
+//	      send_interval: 2m
+//	      day: [{at: "00:00", factor: 0.25}, {at: "03:00", factor: 0.05}, ...]
+//	      broadcasts: ["03:00"]       # one message to every connection, daily
+//	    mobile: {awake: 90s, asleep: 15m}   # mean spells
+//	    throttle: {min: 1s, align: 0s}      # a hidden tab's timers
+//	    heartbeat: {enabled: false, interval: 10s, pong_timeout: 5s, write_timeout: 2s, missed_pongs: 3}
+//	    degradation: {enabled: false, l1_pause: 50ms, l2_pause: 120ms, idle_close: 30s,
+//	                  quiet_period: 1m, sweep_interval: 1s}
+//	    reconnect: {policy: naive, immediate: false, connect_timeout: 10s}
+//	    resume: {enabled: false, window: 2m}
+//
+// heartbeat.enabled, degradation.enabled and resume.enabled are required
+// when their mapping is written, and may read bool knobs that change
+// mid-run, as may gc.gogc, gateway.close_superseded and
+// reconnect.immediate. reconnect.policy is naive (every second, no
+// jitter) or a backoff preset (aws-full-jitter, grpc, ...). Its faults
+// are chaos: {fault: {kind: latency, target: gateways, delay: 100ms,
+// jitter: 20ms}} delays every packet a node sends (jitter at most the
+// delay; overlapping latency faults do not add up, the latest holds), and
+// {fault: {kind: kill, target: gateways, node: 1, for: 5m}} kills node 1's
+// process, which comes back for later. Its metrics are the model's summary
+// figures (reconnect_success, message_loss, session_recovery with
+// percentiles, gc_pause_max, zombie_peak, reset_peak, ...);
+// wsfleet.SummaryInfo lists them with their help.
 //
 // # Objectives, timeline and variants
 //

@@ -16,6 +16,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"stormglass/knob"
+	"stormglass/models/wsfleet"
 )
 
 // MaxFileSize is the largest scenario file Load reads. Real scenarios are
@@ -172,18 +173,20 @@ func (d *decoder) scenario(doc *yaml.Node, sc *Scenario) {
 		{"knobs", false, func(*yaml.Node, string) {}},
 		{"components", true, func(v *yaml.Node, p string) {
 			d.sequence(v, p, "components", func(i int, v *yaml.Node, p string) {
-				switch n, be, sys := d.component(v, p); {
-				case n != nil:
-					sc.Networks = append(sc.Networks, n)
-				case be != nil:
-					sc.Backends = append(sc.Backends, be)
-				case sys != nil:
-					sc.Systems = append(sc.Systems, sys)
+				switch c := d.component(v, p); {
+				case c.net != nil:
+					sc.Networks = append(sc.Networks, c.net)
+				case c.backend != nil:
+					sc.Backends = append(sc.Backends, c.backend)
+				case c.system != nil:
+					sc.Systems = append(sc.Systems, c.system)
+				case c.fleet != nil:
+					sc.Fleets = append(sc.Fleets, c.fleet)
 				default:
 					d.dropped = true
 				}
 			})
-			if len(sc.Networks) == 0 && len(sc.Backends) == 0 && len(sc.Systems) == 0 {
+			if len(sc.Networks) == 0 && len(sc.Backends) == 0 && len(sc.Systems) == 0 && len(sc.Fleets) == 0 {
 				d.dropped = true
 				if n := d.deref(v); n != nil && n.Kind == yaml.SequenceNode && len(n.Content) == 0 {
 					d.errorf(n, p, "expected at least one component")
@@ -229,6 +232,9 @@ func (d *decoder) componentMix(root, workloadNode *yaml.Node, sc *Scenario) {
 	for _, sys := range sc.Systems {
 		alone = append(alone, standalone{KindServices + " component", sys.Pos})
 	}
+	for _, f := range sc.Fleets {
+		alone = append(alone, standalone{KindWebSocketFleet + " component", f.Pos})
+	}
 	switch {
 	case len(alone) > 1 && alone[0].kind == alone[1].kind:
 		d.errorAt(alone[1].pos, "components", "a scenario holds one %s; this is the second", alone[1].kind)
@@ -240,7 +246,7 @@ func (d *decoder) componentMix(root, workloadNode *yaml.Node, sc *Scenario) {
 		d.errorf(workloadNode, "workload", "a %s brings its own load: remove the workload, which only feeds a %s", alone[0].kind, KindQueueingNetwork)
 	case len(alone) == 1 && sc.Run.Warmup > 0:
 		d.errorAt(warmupPos(root), "run.warmup", "a %s is measured from the start of the run (its day has no steady state to wait for): remove run.warmup", alone[0].kind)
-	case len(alone) == 0 && workloadNode == nil:
+	case len(alone) == 0 && workloadNode == nil && !d.dropped:
 		d.errorf(root, "", "missing required field \"workload\"")
 	}
 }
@@ -270,6 +276,7 @@ func (d *decoder) runDefaults(n *yaml.Node, path string, r *RunDefaults) {
 			}
 		}},
 		{"warmup", false, func(v *yaml.Node, p string) { warmupNode = v; d.duration(v, p, 0, &r.Warmup) }},
+		{"clock", false, func(v *yaml.Node, p string) { d.timeOfDay(v, p, &r.Clock) }},
 		{"sample", false, func(v *yaml.Node, p string) { d.duration(v, p, time.Millisecond, &r.Sample) }},
 		{"replications", false, func(v *yaml.Node, p string) {
 			var x int64
@@ -421,7 +428,16 @@ func (d *decoder) knobDeclaration(n *yaml.Node, path string) (declaredKnob, bool
 // Component kinds.
 const KindQueueingNetwork = "queueing-network"
 
-func (d *decoder) component(n *yaml.Node, path string) (*Network, *BackendSpec, *SystemSpec) {
+// decodedComponent is a component as decoded: one of its fields is set,
+// or none when it could not be decoded.
+type decodedComponent struct {
+	net     *Network
+	backend *BackendSpec
+	system  *SystemSpec
+	fleet   *FleetSpec
+}
+
+func (d *decoder) component(n *yaml.Node, path string) decodedComponent {
 	if m := d.deref(n); m != nil && m.Kind == yaml.MappingNode {
 		for i := 0; i+1 < len(m.Content); i += 2 {
 			if k := m.Content[i]; k.Value == "kind" {
@@ -429,15 +445,26 @@ func (d *decoder) component(n *yaml.Node, path string) (*Network, *BackendSpec, 
 				if v == nil || v.Kind != yaml.ScalarNode {
 					continue
 				}
+				if !slices.Contains(componentKinds, v.Value) {
+					// Decoding the rest as some kind would bury the one
+					// mistake under a list of fields that kind lacks.
+					d.oneOf(v, path+".kind", "a component kind", "component kind", componentKinds)
+					d.unread(m)
+					return decodedComponent{}
+				}
 				switch v.Value {
 				case KindReactiveBackend:
 					be := &BackendSpec{Pos: posOf(m)}
 					d.backend(n, path, be)
-					return nil, be, nil
+					return decodedComponent{backend: be}
 				case KindServices:
 					sys := &SystemSpec{Pos: posOf(m)}
 					d.system(n, path, sys)
-					return nil, nil, sys
+					return decodedComponent{system: sys}
+				case KindWebSocketFleet:
+					f := &FleetSpec{Pos: posOf(m)}
+					d.fleet(n, path, f)
+					return decodedComponent{fleet: f}
 				}
 			}
 		}
@@ -463,9 +490,9 @@ func (d *decoder) component(n *yaml.Node, path string) (*Network, *BackendSpec, 
 		}},
 	})
 	if !kindOK {
-		return nil, nil, nil
+		return decodedComponent{}
 	}
-	return net, nil, nil
+	return decodedComponent{net: net}
 }
 
 var (
@@ -719,11 +746,11 @@ func (d *decoder) assignments(n *yaml.Node, path string) []Assignment {
 	return out
 }
 
-var faultKinds = []string{FaultOutage, FaultSlowdown, FaultSurge, FaultRestart}
+var faultKinds = []string{FaultOutage, FaultSlowdown, FaultSurge, FaultRestart, FaultLatency, FaultKill}
 
 func (d *decoder) fault(n *yaml.Node, path string) *Fault {
 	f := &Fault{Factor: 1}
-	var factorNode *yaml.Node
+	var factorNode, delayNode, jitterNode, nodeNode *yaml.Node
 	d.mapping(n, path, []field{
 		{"kind", true, func(v *yaml.Node, p string) {
 			if w, ok := d.oneOf(v, p, "a fault kind", "fault", faultKinds); ok {
@@ -742,9 +769,44 @@ func (d *decoder) fault(n *yaml.Node, path string) *Fault {
 				f.Factor = x.Float()
 			}
 		}},
+		{"delay", false, func(v *yaml.Node, p string) {
+			delayNode = v
+			if d.duration(v, p, 0, &f.Delay) && f.Delay > 10*time.Second {
+				d.errorf(v, p, "%v is out of range: expected at most 10s", knob.DurationValue(f.Delay))
+			}
+		}},
+		{"jitter", false, func(v *yaml.Node, p string) { jitterNode = v; d.duration(v, p, 0, &f.Jitter) }},
+		{"node", false, func(v *yaml.Node, p string) {
+			nodeNode = v
+			var x int64
+			if d.integer(v, p, 1, wsfleet.MaxNodes, &x) {
+				f.Node = int(x)
+			}
+		}},
 	})
+	if f.Kind != FaultLatency {
+		for _, x := range []struct {
+			n    *yaml.Node
+			name string
+		}{{delayNode, "delay"}, {jitterNode, "jitter"}} {
+			if x.n != nil && f.Kind != "" {
+				d.errorf(x.n, path+"."+x.name, "a fault of kind %s takes no %s: it is for a latency fault", f.Kind, x.name)
+			}
+		}
+	}
+	if nodeNode != nil && f.Kind != FaultKill && f.Kind != "" {
+		d.errorf(nodeNode, path+".node", "a fault of kind %s takes no node: it is for a kill fault", f.Kind)
+	}
 	switch {
-	case (f.Kind == FaultOutage || f.Kind == FaultRestart) && factorNode != nil:
+	case f.Kind == FaultLatency && delayNode == nil:
+		d.errorf(n, path, "missing required field \"delay\" for a latency fault")
+	case f.Kind == FaultLatency && f.Jitter > f.Delay:
+		d.errorf(jitterNode, path+".jitter", "%v is above the delay (%v): packets cannot arrive before they are sent, so the jitter is at most the delay", knob.DurationValue(f.Jitter), knob.DurationValue(f.Delay))
+	case f.Kind == FaultKill && nodeNode == nil:
+		d.errorf(n, path, "missing required field \"node\" for a kill: which node, from 1")
+	}
+	switch {
+	case (f.Kind == FaultOutage || f.Kind == FaultRestart || f.Kind == FaultLatency || f.Kind == FaultKill) && factorNode != nil:
 		d.errorf(factorNode, path+".factor", "a fault of kind %s takes no factor", f.Kind)
 	case (f.Kind == FaultSlowdown || f.Kind == FaultSurge) && factorNode == nil:
 		d.errorf(n, path, "missing required field \"factor\" for a %s", f.Kind)

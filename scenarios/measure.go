@@ -1,7 +1,5 @@
 package scenarios
 
-import "stormglass/models/reactive"
-
 // Measured is a metric's value over a run's measurement window.
 type Measured struct {
 	MetricInfo
@@ -15,11 +13,8 @@ type Measured struct {
 // Measure returns every metric of Scenario.Metrics over the window since
 // the last ResetStats.
 func (w *World) Measure() []Measured {
-	if w.rb != nil {
-		return w.measureBackend()
-	}
-	if w.sys != nil {
-		return w.measureSystem()
+	if w.own != nil {
+		return w.measureOwn()
 	}
 	m := w.net.Metrics()
 	infos := w.plan.Scenario.Metrics()
@@ -58,8 +53,8 @@ func (w *World) Measure() []Measured {
 // network, M/M/c/K, M/G/1): a textbook check of the simulation. Callers
 // should ask before the timeline changes anything.
 func (w *World) Theory() (model string, values map[string]float64, ok bool) {
-	if w.rb != nil || w.sys != nil {
-		return "", nil, false // no closed form for a day of a reactive backend or a system of services
+	if w.own != nil {
+		return "", nil, false // no closed form for a day of a reactive backend, a system of services or a fleet
 	}
 	t, ok := w.net.Theory()
 	if !ok {
@@ -141,18 +136,10 @@ func (w *World) sample() {
 
 // Series returns the time series recorded so far.
 func (w *World) Series() []Series {
-	if w.sys != nil {
-		infos, values := w.sys.SeriesInfo(), w.sys.Series()
-		out := make([]Series, len(infos))
-		for i, m := range infos {
-			out[i] = Series{Name: m.Name, Unit: unitOf(m.Unit), Values: values[i]}
-		}
-		return out
-	}
-	if w.rb != nil {
-		infos, values := reactive.SeriesInfo(), w.rb.Series()
-		out := make([]Series, len(infos))
-		for i, m := range infos {
+	if w.own != nil {
+		values := w.own.Series()
+		out := make([]Series, len(w.ownSeries))
+		for i, m := range w.ownSeries {
 			out[i] = Series{Name: m.Name, Unit: unitOf(m.Unit), Values: values[i]}
 		}
 		return out
@@ -164,28 +151,14 @@ func (w *World) Series() []Series {
 	return out
 }
 
-// measureBackend reports the backend's summary figures as metrics.
-func (w *World) measureBackend() []Measured {
+// measureOwn reports a self-driven model's summary figures as metrics.
+func (w *World) measureOwn() []Measured {
 	index := map[string]MetricInfo{}
-	for _, m := range backendMetrics() {
+	for _, m := range w.ownMetrics {
 		index[m.Name] = m
 	}
 	var out []Measured
-	for _, f := range w.rb.Summary() {
-		out = append(out, Measured{MetricInfo: index[f.Name], Value: finite(f.Value), Min: finite(f.Min), Max: finite(f.Max),
-			P50: finite(f.P50), P95: finite(f.P95), P99: finite(f.P99), Count: f.Count})
-	}
-	return out
-}
-
-// measureSystem reports a services system's summary figures as metrics.
-func (w *World) measureSystem() []Measured {
-	index := map[string]MetricInfo{}
-	for _, m := range systemMetrics(w.plan.Scenario.Systems[0]) {
-		index[m.Name] = m
-	}
-	var out []Measured
-	for _, f := range w.sys.Summary() {
+	for _, f := range w.own.Summary() {
 		out = append(out, Measured{MetricInfo: index[f.Name], Value: finite(f.Value), Min: finite(f.Min), Max: finite(f.Max),
 			P50: finite(f.P50), P95: finite(f.P95), P99: finite(f.P99), Count: f.Count})
 	}

@@ -44,6 +44,9 @@ func (sc *Scenario) Metrics() []MetricInfo {
 	if len(sc.Systems) > 0 {
 		return systemMetrics(sc.Systems[0])
 	}
+	if len(sc.Fleets) > 0 {
+		return fleetMetrics()
+	}
 	out := slices.Clone(networkMetrics)
 	for _, net := range sc.Networks {
 		for _, st := range net.Stations {

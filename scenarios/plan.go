@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"stormglass/knob"
+	"stormglass/sim"
 )
 
 // PlanOptions choose what to run of a scenario. Zero fields take the
@@ -173,8 +174,61 @@ func (p *Plan) checkBackend() error {
 			return fmt.Errorf("with these knob values: %w", err)
 		}
 	}
+	for _, f := range p.Scenario.Fleets {
+		if err := p.checkFleet(f); err != nil {
+			return err
+		}
+	}
 	return nil
 }
+
+// checkFleet checks a fleet's configuration with the start values and
+// after every knob change the timeline makes (the live settings must take
+// their new values), and that kills name nodes the fleet has.
+func (p *Plan) checkFleet(f *FleetSpec) error {
+	values := p.Values.Clone()
+	cfg, err := fleetConfig(f, values)
+	if err != nil {
+		return fmt.Errorf("%s: %w", p.Scenario.File, withKnobs(err, p.Scenario, values))
+	}
+	for _, e := range p.Timeline {
+		if e.Fault != nil && e.Fault.Kind == FaultKill && e.Fault.Node > cfg.Nodes {
+			return fmt.Errorf("%s:%d:%d: timeline: a kill of node %d, but %s has %d nodes: expected 1 to %d",
+				p.Scenario.File, e.Pos.Line, e.Pos.Column, e.Fault.Node, f.Name, cfg.Nodes, cfg.Nodes)
+		}
+		if len(e.Set) == 0 {
+			continue
+		}
+		for _, a := range e.Set {
+			values[a.Knob] = a.Value
+		}
+		if _, err := fleetConfig(f, values); err != nil {
+			return fmt.Errorf("%s:%d:%d: timeline at %v: %w", p.Scenario.File, e.Pos.Line, e.Pos.Column, knob.DurationValue(e.At), withKnobs(err, p.Scenario, values))
+		}
+	}
+	return nil
+}
+
+// withKnobs adds the values of the knobs a standalone component reads to
+// an error about its configuration, when it reads any: the mistake may be
+// in a value.
+func withKnobs(err error, sc *Scenario, values knob.Values) error {
+	var set []string
+	for _, k := range sc.Knobs.All() {
+		if len(sc.uses[k.Name]) > 0 {
+			set = append(set, k.Name+"="+k.Format(values[k.Name]))
+		}
+	}
+	if len(set) == 0 {
+		return err
+	}
+	return fmt.Errorf("%w (with %s)", err, strings.Join(set, ", "))
+}
+
+// Epoch is the wall-clock instant that time zero of the run stands for:
+// sim's default day, at the scenario's clock. Kernels running the plan
+// take it, so that models with a daily rhythm see the right time of day.
+func (p *Plan) Epoch() time.Time { return sim.DefaultEpoch.Add(p.Scenario.Run.Clock) }
 
 // defaultSample picks a series interval giving a few hundred points, on a
 // round step.

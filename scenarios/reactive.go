@@ -18,7 +18,7 @@ import (
 const KindReactiveBackend = "reactive-backend"
 
 // componentKinds are the kinds a component may have.
-var componentKinds = []string{KindQueueingNetwork, KindReactiveBackend, KindServices}
+var componentKinds = []string{KindQueueingNetwork, KindReactiveBackend, KindServices, KindWebSocketFleet}
 
 // BackendSpec is a reactive-backend component: the service, its search
 // index and the app's clients. Every number may read a knob.

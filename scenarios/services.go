@@ -43,6 +43,7 @@ type DatabaseSpec struct {
 	MemoryAging                          Param // MiB per hour
 	MemoryLimit                          Param
 	RestartTime                          Param // duration
+	DeadlockCheck                        Param // duration
 }
 
 // CacheSpec is a shared cache.
@@ -221,6 +222,7 @@ func (d *decoder) database(n *yaml.Node, path string) *DatabaseSpec {
 			})
 		}},
 		{"restart_time", true, set(&x.RestartTime, dur(0, 86400, true))},
+		{"deadlock_check", false, set(&x.DeadlockCheck, dur(0, 1, false))},
 	})
 	if limLo, _, ok := d.bounds(x.MemoryLimit); ok && limLo > 0 {
 		if _, baseHi, ok := d.bounds(x.MemoryBase); ok && limLo <= baseHi {
@@ -542,6 +544,7 @@ func systemConfig(sys *SystemSpec, v knob.Values) (service.Config, error) {
 			MemoryPerConnectionMax: max(f(x.MemoryPerConnectionMax, 0)*MiB, perConn),
 			MemoryLimit:            f(x.MemoryLimit, 0) * MiB,
 			RestartTime:            dr(x.RestartTime, time.Minute),
+			DeadlockCheck:          dr(x.DeadlockCheck, 0),
 		}})
 	}
 	for _, x := range sys.Caches {

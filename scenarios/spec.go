@@ -28,6 +28,7 @@ type Scenario struct {
 	Networks []*Network     // the queueing-network components
 	Backends []*BackendSpec // the reactive-backend component, if any
 	Systems  []*SystemSpec  // the services component, if any
+	Fleets   []*FleetSpec   // the websocket-fleet component, if any
 	Workload []*SourceSpec
 	SLOs     []SLO
 	Timeline []Entry
@@ -52,6 +53,9 @@ type RunDefaults struct {
 	Sample       time.Duration // interval of the time series
 	Replications int
 	Seed         uint64
+	// Clock is the time of day at time zero (0 is midnight): models with a
+	// daily rhythm (a fleet's night jobs, its day curve) read it.
+	Clock time.Duration
 }
 
 // Param is a field's value: a literal, or a reference ($name) to a knob.
@@ -173,6 +177,12 @@ const (
 	// FaultRestart restarts a database (down for For, its restart time if
 	// 0) or every pod of a service (at once, by hand).
 	FaultRestart = "restart"
+	// FaultLatency delays every packet leaving a fleet's nodes by a
+	// further Delay ± Jitter (uniform), as tc netem does.
+	FaultLatency = "latency"
+	// FaultKill kills one node's process of a fleet: its connections
+	// close, and it comes back as a fresh process For later.
+	FaultKill = "kill"
 )
 
 // Fault injects a failure for a while (or to the end of the run).
@@ -181,6 +191,9 @@ type Fault struct {
 	Target string
 	For    time.Duration // 0: until the end of the run
 	Factor float64       // slowdown and surge
+	Delay  time.Duration // latency
+	Jitter time.Duration // latency: at most Delay
+	Node   int           // kill: which node, from 1
 }
 
 // Deploy moves a station to a new number of servers, or a reactive

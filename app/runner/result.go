@@ -38,6 +38,9 @@ type Stat struct {
 	P50  *float64    `json:"p50,omitempty"`
 	P95  *float64    `json:"p95,omitempty"`
 	P99  *float64    `json:"p99,omitempty"`
+	// Count is how many observations the distribution holds, over every
+	// replication.
+	Count *int64 `json:"count,omitempty"`
 	// Theory is the closed-form value, when the network has one.
 	Theory *float64 `json:"theory,omitempty"`
 }

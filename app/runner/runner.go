@@ -61,7 +61,7 @@ func Run(ctx context.Context, plan *scenarios.Plan, opt Options) (*Result, error
 	steady := !plan.ChangesModel()
 	res, err := sim.Replicate(ctx, plan.Seed, sim.ReplicateOptions{Replications: reps, Workers: opt.Workers},
 		func(ctx context.Context, rep int, s sim.Streams) (map[string]float64, error) {
-			k := sim.NewKernel(sim.Config{Seed: s.Seed(), Limits: sim.Limits{MaxHeapBytes: heapLimit}})
+			k := sim.NewKernel(sim.Config{Seed: s.Seed(), Epoch: plan.Epoch(), Limits: sim.Limits{MaxHeapBytes: heapLimit}})
 			w, err := scenarios.Build(k, s, plan)
 			if err != nil {
 				return nil, err
@@ -98,6 +98,7 @@ func flatten(ms []scenarios.Measured) map[string]float64 {
 		if m.Distribution {
 			out[m.Name+".min"], out[m.Name+".max"] = m.Min, m.Max
 			out[m.Name+".p50"], out[m.Name+".p95"], out[m.Name+".p99"] = m.P50, m.P95, m.P99
+			out[m.Name+".count"] = float64(m.Count)
 		}
 	}
 	return out
@@ -164,6 +165,11 @@ func summarise(plan *scenarios.Plan, res *sim.Replicated, events []scenarios.Eve
 			s.Min = ptr(slices.Min(column(info.Name + ".min")))
 			s.Max = ptr(slices.Max(column(info.Name + ".max")))
 			s.P50, s.P95, s.P99 = ptr(mean(column(info.Name+".p50"))), ptr(mean(column(info.Name+".p95"))), ptr(mean(column(info.Name+".p99")))
+			var n int64
+			for _, c := range column(info.Name + ".count") {
+				n += int64(c)
+			}
+			s.Count = &n
 		} else {
 			s.Min, s.Max = ptr(slices.Min(xs)), ptr(slices.Max(xs))
 		}

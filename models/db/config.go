@@ -70,6 +70,13 @@ type Config struct {
 	// RestartTime is how long the instance is down after an OOM (and after
 	// Restart(0)); > 0.
 	RestartTime time.Duration
+	// DeadlockCheck is the work InnoDB's deadlock detection does per
+	// transaction already waiting on a row, each time a lock request must
+	// wait for that row: a request that finds k waiters queued runs a
+	// check of cost DeadlockCheck·k (as a query's cost: seconds on one
+	// core of speed 1) on the instance's cores. ≥ 0; 0 = off
+	// (innodb_deadlock_detect=OFF).
+	DeadlockCheck time.Duration
 }
 
 // finite reports whether x is a finite number (not NaN, not ±Inf).
@@ -123,6 +130,9 @@ func (c Config) Validate() error {
 	}
 	if c.RestartTime <= 0 {
 		bad("RestartTime", c.RestartTime, "above 0")
+	}
+	if c.DeadlockCheck < 0 {
+		bad("DeadlockCheck", c.DeadlockCheck, "at least 0 (0 = off)")
 	}
 	return errors.Join(errs...)
 }

@@ -2,7 +2,9 @@ package db
 
 import (
 	"errors"
+	"fmt"
 	"hash/fnv"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -16,13 +18,14 @@ import (
 // with leak detection, no reconnect, auto with idle timeout), random
 // query costs, hot-row transactions, leaks, an OOM, a manual restart and
 // a process restart. It returns every stat and a hash of every callback's
-// time and outcome, in order.
-func busyWorld(t *testing.T, seed uint64) (InstanceStats, []PoolStats, uint64) {
+// time and outcome, in order. check is Config.DeadlockCheck.
+func busyWorld(t *testing.T, seed uint64, check time.Duration) (InstanceStats, []PoolStats, uint64) {
 	k := newKernel(seed)
 	cfg := baseConfig()
 	cfg.MemoryBase, cfg.MemoryPerConnection, cfg.MemoryGrowth, cfg.MemoryPerConnectionMax = 1e9, 1e6, 2e5, 4e6
 	cfg.MemoryLimit = 1e9 + 90e6
 	cfg.RestartTime = 2 * time.Second
+	cfg.DeadlockCheck = check
 	d := mustNew(t, k, cfg)
 	pools := []*Pool{
 		mustPool(t, k, d, "a", PoolConfig{Min: 5, Max: 20, AcquireTimeout: time.Second, LeakDetection: 5 * time.Second,
@@ -91,11 +94,17 @@ func busyWorld(t *testing.T, seed uint64) (InstanceStats, []PoolStats, uint64) {
 // TestDeterminism: the same seed gives identical stats and an identical
 // sequence of outcomes; another seed gives different ones.
 func TestDeterminism(t *testing.T) {
-	st1, ps1, h1 := busyWorld(t, 42)
-	st2, ps2, h2 := busyWorld(t, 42)
-	st3, _, h3 := busyWorld(t, 43)
-	t.Logf("seed 42: %d queries (%d failed), %d OOMs, %d restarts, %d lock timeouts, peak memory %.0f; pools: %d/%d/%d timeouts, %d reclaimed",
-		st1.Queries, st1.Failed, st1.OOMs, st1.Restarts, st1.LockTimeouts, st1.PeakMemory,
+	for _, check := range []time.Duration{0, 2 * time.Millisecond} {
+		t.Run(fmt.Sprintf("deadlock check %v", check), func(t *testing.T) { testDeterminism(t, check) })
+	}
+}
+
+func testDeterminism(t *testing.T, check time.Duration) {
+	st1, ps1, h1 := busyWorld(t, 42, check)
+	st2, ps2, h2 := busyWorld(t, 42, check)
+	st3, _, h3 := busyWorld(t, 43, check)
+	t.Logf("seed 42: %d queries (%d failed), %d OOMs, %d restarts, %d lock timeouts, %d deadlock checks, peak memory %.0f; pools: %d/%d/%d timeouts, %d reclaimed",
+		st1.Queries, st1.Failed, st1.OOMs, st1.Restarts, st1.LockTimeouts, st1.DeadlockChecks, st1.PeakMemory,
 		ps1[0].Timeouts, ps1[1].Timeouts, ps1[2].Timeouts, ps1[0].Reclaimed)
 	if st1 != st2 || h1 != h2 {
 		t.Errorf("same seed, different runs:\n%+v\n%+v", st1, st2)
@@ -110,6 +119,27 @@ func TestDeterminism(t *testing.T) {
 	}
 	if st1.OOMs == 0 || st1.Restarts < 2 || st1.LockTimeouts == 0 || ps1[0].Reclaimed == 0 || ps1[0].Resets == 0 {
 		t.Errorf("the world did not exercise every path: %+v, pool a %+v", st1, ps1[0])
+	}
+	if (check > 0) != (st1.DeadlockChecks > 0) || (check > 0) != (st1.DeadlockWork > 0) {
+		t.Errorf("deadlock check %v: %d checks of work %g", check, st1.DeadlockChecks, st1.DeadlockWork)
+	}
+}
+
+// TestDeadlockCheckOffUnchanged: with DeadlockCheck 0 the busy world runs
+// exactly as it did before deadlock checks existed: the same sequence of
+// callback times and outcomes (the hash, recorded from the model before
+// the checks were added) and the same counts. A deliberate change to the
+// model's behaviour must record them again.
+func TestDeadlockCheckOffUnchanged(t *testing.T) {
+	st, _, h := busyWorld(t, 42, 0)
+	if h != 0xc24d23cca630210b {
+		t.Errorf("outcome hash %#x, want 0xc24d23cca630210b as before deadlock checks", h)
+	}
+	got := []int64{st.Queries, st.Completed, st.Failed, st.LockRequests, st.LockGrants, st.LockWaits, st.LockTimeouts, st.LockFailures, int64(st.PeakExecuting), int64(st.PeakLockWait)}
+	want := []int64{16246, 14806, 1440, 5229, 4392, 812, 222, 615, 35, 11}
+	if !slices.Equal(got, want) || st.DeadlockChecks != 0 || st.DeadlockWork != 0 {
+		t.Errorf("queries, completed, failed, lock requests, grants, waits, timeouts, failures, peak executing, peak waiters %v, want %v as before (and no check: %d, %g)",
+			got, want, st.DeadlockChecks, st.DeadlockWork)
 	}
 }
 
@@ -139,6 +169,7 @@ func TestConfigErrors(t *testing.T) {
 		{"MemoryLimit", "above MemoryBase", func(c *Config) { c.MemoryBase = 2e9 }},
 		{"MemoryLimit", "0 (no limit)", func(c *Config) { c.MemoryLimit = -1 }},
 		{"RestartTime", "above 0", func(c *Config) { c.RestartTime = 0 }},
+		{"DeadlockCheck", "at least 0", func(c *Config) { c.DeadlockCheck = -time.Nanosecond }},
 	}
 	for _, tc := range cases {
 		c := good
@@ -151,9 +182,9 @@ func TestConfigErrors(t *testing.T) {
 			t.Errorf("%s: New accepted it (%v)", tc.field, err)
 		}
 	}
-	all := Config{Cores: -1, Speed: 0, Knee: 0, Thrash: -1, MaxConnections: 0, RestartTime: -1, MemoryLimit: -1}
-	if n := strings.Count(all.Validate().Error(), "invalid database configuration"); n != 7 {
-		t.Errorf("a config wrong in 7 fields gave %d errors: %v", n, all.Validate())
+	all := Config{Cores: -1, Speed: 0, Knee: 0, Thrash: -1, MaxConnections: 0, RestartTime: -1, MemoryLimit: -1, DeadlockCheck: -1}
+	if n := strings.Count(all.Validate().Error(), "invalid database configuration"); n != 8 {
+		t.Errorf("a config wrong in 8 fields gave %d errors: %v", n, all.Validate())
 	}
 
 	goodPool := PoolConfig{Min: 1, Max: 2, AcquireTimeout: time.Second, Reconnect: AutoReconnect, ReconnectDelay: time.Second}

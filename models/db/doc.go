@@ -59,6 +59,39 @@
 // locks on the hot item's row piled the transactions up, and every one
 // held a pooled connection while it waited.
 //
+// A request that must wait also runs InnoDB's deadlock detection, which
+// walks the wait-for graph from the new waiter through the transactions
+// already waiting on the row. With Config.DeadlockCheck = c, a request
+// that finds k requests waiting on the row runs a check of cost c·k (work
+// units, as a query's cost) on the instance's cores, alongside the
+// queries: it counts in the n of C(n) and in Executing, so it slows every
+// query and, past the knee, thrashes the instance; it is not a query
+// (Queries and Completed leave it out; Stats counts DeadlockChecks and
+// DeadlockWork). N requests queuing one after the other on a held row
+// cost
+//
+//	c·(0 + 1 + … + (N − 1)) = c·N(N − 1)/2
+//
+// of work, and once W transactions wait on a row that grants μ a second,
+// each grant lets one more in and the checks load the instance with
+// c·W·μ of work per second. With W in the hundreds the checks take every
+// core: the holder's own statements slow down, the row grants fewer, the
+// transactions pile up further, and the instance collapses with its
+// queries per second far below its peak, the hot-row collapse that made
+// innodb_deadlock_detect switchable. The request takes its place in the
+// queue at once and its check runs concurrently (InnoDB enqueues the lock
+// request, then checks, then suspends the thread); a request whose turn
+// comes before its check has ended gets the row then and the grant when
+// the check ends (InnoDB grants under the lock-system mutex that the
+// check holds), so the check delays it and the row stays held meanwhile.
+// A check whose request has ended by a timeout or a close runs to its end
+// regardless; a restart ends every check, and a grant held back by one is
+// delivered as decided (the holder's next query fails with ErrReset, as
+// for any grant decided before a restart). A waiter holds a server thread
+// but sleeps: only its check takes a core. A NOWAIT request and one that
+// finds no other waiter run no check; DeadlockCheck 0 turns them off
+// (innodb_deadlock_detect=OFF) and leaves the instance as without them.
+//
 // # The pool
 //
 // Each application process has its own Pool of connections to the
@@ -96,8 +129,8 @@
 // connections, which are small Conn values; Exec runs a query; Lock and
 // Unlock take and release row locks; Restart injects a restart;
 // OnRestart hears of every one, with CauseOOM or CauseRestart; SetConfig
-// resizes the instance live. Up, Connections, Executing, LockWaiters and
-// Memory are the gauges; Stats returns counters, tallies and peaks, and
+// resizes the instance live. Up, Connections, Executing (queries and
+// deadlock checks), LockWaiters and Memory are the gauges; Stats returns counters, tallies and peaks, and
 // ResetStats deletes a warm-up.
 //
 // NewPool makes a Pool on an instance from a PoolConfig. Acquire, Release

@@ -53,7 +53,9 @@ type connSlot struct {
 }
 
 // query is one Exec: executing (in the heap) or with its outcome decided
-// and waiting for the event that delivers it.
+// and waiting for the event that delivers it. A query with no done
+// function is a deadlock check, run for lock request waiter (of that
+// serial) and answering nobody.
 type query struct {
 	seq     uint64
 	conn    Conn
@@ -61,6 +63,8 @@ type query struct {
 	arrived time.Duration
 	cost    float64
 	err     error
+	waiter  int32
+	wserial uint32
 }
 
 // tagged is a query in the processor-sharing heap: it finishes when the
@@ -170,6 +174,14 @@ type InstanceStats struct {
 	LockWait     stats.Tally // seconds from Lock to the grant, every grant (0 for a free row)
 	LockWaitMean float64     // time average of the lock waiters
 	PeakLockWait int         // most lock waiters at once
+
+	// DeadlockChecks counts the deadlock checks started (requests that
+	// queued behind another waiter, with Config.DeadlockCheck above 0);
+	// DeadlockWork is the work units of those that ran to their end. The
+	// checks are not queries: Queries, Completed, Work and Response leave
+	// them out, ExecutingMean and PeakExecuting count them.
+	DeadlockChecks int64
+	DeadlockWork   float64
 
 	PeakConnections int
 	PeakMemory      float64
@@ -422,15 +434,38 @@ func (d *Instance) Exec(c Conn, cost float64, done func(err error)) {
 		d.fail(qi, err)
 		return
 	}
-	d.advance()
-	d.running.push(tagged{tag: d.attained + d.queries[qi].cost, slot: qi})
-	d.st.PeakExecuting = max(d.st.PeakExecuting, len(d.running))
-	d.reschedule()
+	d.start(qi)
 	g := min(s.footprint+d.cfg.MemoryGrowth, d.cfg.MemoryPerConnectionMax) - s.footprint
 	if g > 0 {
 		s.footprint += g
 		d.grow(g) // an OOM fails this query with the rest
 	}
+}
+
+// start puts query i among the executing ones.
+func (d *Instance) start(i int32) {
+	d.advance()
+	d.running.push(tagged{tag: d.attained + d.queries[i].cost, slot: i})
+	d.st.PeakExecuting = max(d.st.PeakExecuting, len(d.running))
+	d.reschedule()
+}
+
+// startCheck runs lock request wi's deadlock check, of cost work units,
+// on the instance's cores, as a query answering nobody.
+func (d *Instance) startCheck(wi int32, cost float64) {
+	w := &d.locks.waiters[wi]
+	w.checking = true
+	d.st.DeadlockChecks++
+	d.start(d.newQuery(query{waiter: wi, wserial: w.serial, arrived: d.k.Now(), cost: cost}))
+}
+
+// endCheck frees deadlock check i, which has finished or was cut short by
+// a restart, and tells its lock request.
+func (d *Instance) endCheck(i int32) {
+	q := d.queries[i]
+	d.queries[i] = query{}
+	d.freeQ = append(d.freeQ, i)
+	d.locks.checked(d, q.waiter, q.wserial)
 }
 
 func (d *Instance) newQuery(q query) int32 {
@@ -516,6 +551,10 @@ func (d *Instance) complete() {
 	d.reschedule()
 	for _, i := range fin {
 		q := &d.queries[i]
+		if q.done == nil { // a deadlock check
+			d.st.DeadlockWork += q.cost
+			continue
+		}
 		if _, err := d.lookup(q.conn); err != nil {
 			// Closed while it ran: the work was done, the answer is lost.
 			q.err = err
@@ -531,6 +570,10 @@ func (d *Instance) complete() {
 	// The callbacks run last: one may Exec or Restart, which must find the
 	// instance's state settled.
 	for _, i := range fin {
+		if d.queries[i].done == nil {
+			d.endCheck(i)
+			continue
+		}
 		done, err := d.takeQuery(i)
 		done(err)
 	}
@@ -585,6 +628,13 @@ func (d *Instance) goDown(cause int, downtime time.Duration) {
 	d.running = d.running[:0]
 	d.reschedule()
 	for _, i := range fin {
+		if d.queries[i].done == nil {
+			// A deadlock check dies with the process; a grant it held
+			// back is delivered as decided (the holder's next query
+			// fails with ErrReset).
+			d.endCheck(i)
+			continue
+		}
 		d.fail(i, ErrReset)
 	}
 	d.locks.reset(d)

@@ -17,9 +17,10 @@ type waitRef struct {
 // rowLock is a locked row: its holder and the requests queued behind it.
 // A row is in the table exactly while some transaction holds it.
 type rowLock struct {
-	row    int64
-	holder Conn
-	queue  sim.Ring[waitRef]
+	row     int64
+	holder  Conn
+	queue   sim.Ring[waitRef]
+	waiting int // live requests in queue (it may hold stale ones too)
 }
 
 // Lock request states.
@@ -38,6 +39,10 @@ type lockWaiter struct {
 	since   time.Duration
 	timer   sim.EventID
 	err     error
+	// checking: its deadlock check is still executing. deferred: it was
+	// granted the row meanwhile, and the grant is delivered when the
+	// check ends.
+	checking, deferred bool
 }
 
 // lockTable holds the instance's row locks. rows is only looked up, never
@@ -58,14 +63,17 @@ func (lt *lockTable) init() { lt.rows = make(map[int64]int32) }
 //
 //   - granted(nil) when c holds the row: at once if the row is free or c
 //     holds it already, else when every request before it has been served
-//     (first come, first served);
+//     (first come, first served) and its deadlock check, if it runs one,
+//     has ended;
 //   - granted(ErrLockTimeout) if it is still waiting after timeout; with
 //     timeout 0 at once if the row is held (NOWAIT), with timeout < 0 it
 //     waits for ever;
 //   - granted(ErrReset) if c was broken by a restart, or if the instance
 //     restarts while it waits; granted(ErrClosed) if c is (or gets) closed.
 //
-// c keeps the row until Unlock or until c closes.
+// A request that queues behind k > 0 other waiters runs a deadlock check
+// of cost Config.DeadlockCheck·k on the instance's cores (see the package
+// documentation). c keeps the row until Unlock or until c closes.
 func (d *Instance) Lock(c Conn, row int64, timeout time.Duration, granted func(err error)) {
 	if granted == nil {
 		panic("db: Lock with a nil granted function")
@@ -100,11 +108,17 @@ func (d *Instance) Lock(c Conn, row int64, timeout time.Duration, granted func(e
 	if timeout > 0 {
 		w.timer = d.k.After(timeout, d, evLockTimeout, int64(wi))
 	}
-	lt.locks[li].queue.Push(waitRef{slot: wi, serial: w.serial})
+	rl := &lt.locks[li]
+	ahead := rl.waiting
+	rl.queue.Push(waitRef{slot: wi, serial: w.serial})
+	rl.waiting++
 	s.waits++
 	lt.nWaiting++
 	d.st.LockWaits++
 	d.lockGauge()
+	if d.cfg.DeadlockCheck > 0 && ahead > 0 {
+		d.startCheck(wi, float64(ahead)*d.cfg.DeadlockCheck.Seconds())
+	}
 }
 
 // Unlock releases row if c's transaction holds it and hands it to the
@@ -145,7 +159,7 @@ func (lt *lockTable) newLock(row int64, holder Conn) int32 {
 		li = int32(len(lt.locks) - 1)
 	}
 	rl := &lt.locks[li]
-	rl.row, rl.holder = row, holder
+	rl.row, rl.holder, rl.waiting = row, holder, 0
 	lt.rows[row] = li
 	return li
 }
@@ -163,6 +177,7 @@ func (lt *lockTable) newWaiter(c Conn, row int64, granted func(error), now time.
 	w.serial++
 	w.conn, w.row, w.granted, w.err, w.since = c, row, granted, nil, now
 	w.timer = sim.EventID{}
+	w.checking, w.deferred = false, false
 	return wi
 }
 
@@ -205,6 +220,7 @@ func (lt *lockTable) timeout(d *Instance, wi int32) {
 	w.state = wDelivering
 	w.err = ErrLockTimeout
 	if li, ok := lt.rows[row]; ok {
+		lt.locks[li].waiting--
 		q := &lt.locks[li].queue
 		for q.Len() > 0 && lt.stale(*q.At(0)) {
 			q.Pop()
@@ -233,16 +249,40 @@ func (lt *lockTable) handoff(d *Instance, li int32) {
 			s.locks = append(s.locks, rl.row)
 		}
 		lt.nWaiting--
+		rl.waiting--
 		d.st.LockGrants++
+		if w.checking {
+			// Its deadlock check still runs (InnoDB grants under the
+			// mutex the check holds): the grant waits for its end.
+			w.state, w.err, w.deferred = wDelivering, nil, true
+			d.lockGauge()
+			return
+		}
 		d.st.LockWait.Record(float64(now-w.since) * 1e-9)
 		d.lockGauge()
 		lt.decide(d, ref.slot, nil)
 		return
 	}
 	delete(lt.rows, rl.row)
-	rl.holder = Conn{}
+	rl.holder, rl.waiting = Conn{}, 0
 	rl.queue.Clear()
 	lt.freeL = append(lt.freeL, li)
+}
+
+// checked hears that request wi's deadlock check has ended, and delivers
+// the grant it held back, if any. A request that has ended meanwhile (its
+// slot's serial moved on, or it is free) needs nothing.
+func (lt *lockTable) checked(d *Instance, wi int32, serial uint32) {
+	w := &lt.waiters[wi]
+	if w.serial != serial {
+		return
+	}
+	w.checking = false
+	if w.deferred {
+		w.deferred = false
+		d.st.LockWait.Record(float64(d.k.Now()-w.since) * 1e-9)
+		d.k.After(0, d, evLockDone, int64(wi))
+	}
 }
 
 // dropConn ends c's part in the lock table as c closes: its waiting
@@ -256,6 +296,9 @@ func (lt *lockTable) dropConn(d *Instance, c Conn, s *connSlot) {
 			}
 			d.k.Cancel(w.timer)
 			w.timer = sim.EventID{}
+			if li, ok := lt.rows[w.row]; ok {
+				lt.locks[li].waiting--
+			}
 			lt.nWaiting--
 			d.st.LockFailures++
 			lt.decide(d, int32(i), ErrClosed)

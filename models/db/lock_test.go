@@ -2,6 +2,7 @@ package db
 
 import (
 	"errors"
+	"math"
 	"testing"
 	"time"
 
@@ -221,5 +222,243 @@ func TestLockSemantics(t *testing.T) {
 	st := d.Stats()
 	if st.LockTimeouts != 2 || st.LockFailures != 3 || st.LockWaits != 6 {
 		t.Errorf("lock stats: timeouts %d, failures %d, waits %d; want 2, 3, 6", st.LockTimeouts, st.LockFailures, st.LockWaits)
+	}
+}
+
+// deadlockConfig is one core of speed speed that never thrashes, with
+// deadlock checks of check per waiter ahead.
+func deadlockConfig(speed float64, check time.Duration) Config {
+	cfg := baseConfig()
+	cfg.Cores, cfg.Speed, cfg.Knee, cfg.Thrash = 1, speed, 1000, 0
+	cfg.DeadlockCheck = check
+	return cfg
+}
+
+// TestDeadlockCheckBusyTime: N requests queuing one by one on a held row,
+// far enough apart that no two checks overlap, keep one core busy for
+// DeadlockCheck·N(N−1)/2 / Speed in all: the k-th (from 0) finds k
+// waiters ahead. The checks are not queries.
+func TestDeadlockCheckBusyTime(t *testing.T) {
+	const n, speed = 30, 2.0
+	check := time.Millisecond
+	k := newKernel(1)
+	d := mustNew(t, k, deadlockConfig(speed, check))
+	holder := mustOpen(t, d)
+	var order []int
+	d.Lock(holder, 7, -1, func(err error) {
+		if err != nil {
+			t.Errorf("holder: %v", err)
+		}
+	})
+	conns := make([]Conn, n)
+	for i := range n {
+		conns[i] = mustOpen(t, d)
+		k.AtFunc(time.Duration(i)*100*time.Millisecond, func() {
+			d.Lock(conns[i], 7, -1, func(err error) {
+				if err != nil {
+					t.Errorf("waiter %d: %v", i, err)
+				}
+				order = append(order, i)
+				d.Unlock(conns[i], 7)
+			})
+		})
+	}
+	end := time.Duration(n) * 100 * time.Millisecond
+	run(t, k, end)
+	st := d.Stats()
+	want := check.Seconds() * n * (n - 1) / 2
+	busy := st.ExecutingMean * end.Seconds() // 0 or 1 executing at any time
+	t.Logf("%d waiters: %d checks, work %.6f (want %.6f), busy %.6f s (want %.6f s)", n, st.DeadlockChecks, st.DeadlockWork, want, busy, want/speed)
+	if st.DeadlockChecks != n-1 || math.Abs(st.DeadlockWork-want) > 1e-9 {
+		t.Errorf("%d checks of total work %.9f, want %d of %.9f", st.DeadlockChecks, st.DeadlockWork, n-1, want)
+	}
+	if math.Abs(busy-want/speed) > 1e-6 || st.PeakExecuting != 1 {
+		t.Errorf("busy %.9f s with at most %d executing, want %.9f s with 1", busy, st.PeakExecuting, want/speed)
+	}
+	if st.Queries != 0 || st.Completed != 0 || st.Work != 0 || st.Response.N() != 0 {
+		t.Errorf("checks counted as queries: %+v", st)
+	}
+	if d.LockWaiters() != n || d.Executing() != 0 {
+		t.Errorf("%d waiting and %d executing at the end, want %d and 0", d.LockWaiters(), d.Executing(), n)
+	}
+	// The checks do not change the order: first come, first served.
+	d.Unlock(holder, 7)
+	run(t, k, end+time.Second)
+	for i, w := range order {
+		if w != i {
+			t.Fatalf("grant order %v, want first come, first served", order)
+		}
+	}
+	if len(order) != n {
+		t.Errorf("%d grants, want %d", len(order), n)
+	}
+}
+
+// TestDeadlockCheckSlowsQueries: N requests queuing at one instant on a
+// held row share one core with a query of cost 1 under processor sharing;
+// the query is the longest job, so it ends when all the work is done, at
+// 1 + DeadlockCheck·N(N−1)/2 seconds. Without checks it takes 1 s.
+func TestDeadlockCheckSlowsQueries(t *testing.T) {
+	const n = 20
+	for _, check := range []time.Duration{0, time.Millisecond} {
+		k := newKernel(1)
+		d := mustNew(t, k, deadlockConfig(1, check))
+		holder, q := mustOpen(t, d), mustOpen(t, d)
+		d.Lock(holder, 1, -1, func(error) {})
+		var took time.Duration = -1
+		d.Exec(q, 1, func(err error) {
+			if err != nil {
+				t.Errorf("query: %v", err)
+			}
+			took = k.Now()
+		})
+		for range n {
+			d.Lock(mustOpen(t, d), 1, -1, func(err error) { t.Errorf("a waiter was answered (%v)", err) })
+		}
+		wantExec := 1
+		if check > 0 {
+			wantExec += n - 1
+		}
+		if d.Executing() != wantExec {
+			t.Errorf("check %v: %d executing, want the query and %d checks", check, d.Executing(), wantExec-1)
+		}
+		run(t, k, 10*time.Second)
+		want := 1 + check.Seconds()*n*(n-1)/2
+		t.Logf("check %v: the query took %v, want %.6f s", check, took, want)
+		if math.Abs(took.Seconds()-want) > 1e-6 {
+			t.Errorf("check %v: the query took %v, want %.6f s", check, took, want)
+		}
+		if st := d.Stats(); st.PeakExecuting != wantExec || st.Completed != 1 {
+			t.Errorf("check %v: peak executing %d and %d completed, want %d and 1", check, st.PeakExecuting, st.Completed, wantExec)
+		}
+	}
+}
+
+// TestDeadlockCheckThrashes: the checks count past the knee like queries.
+// With Knee 1 and Thrash 1 a query alone takes its cost; with one check
+// beside it the instance runs at 1/(1 + 1) of its speed, shared by two.
+func TestDeadlockCheckThrashes(t *testing.T) {
+	cfg := deadlockConfig(1, time.Second)
+	cfg.Cores, cfg.Knee, cfg.Thrash = 4, 1, 1
+	k := newKernel(1)
+	d := mustNew(t, k, cfg)
+	holder, a, b, q := mustOpen(t, d), mustOpen(t, d), mustOpen(t, d), mustOpen(t, d)
+	d.Lock(holder, 1, -1, func(error) {})
+	d.Lock(a, 1, -1, func(error) {})
+	d.Lock(b, 1, -1, func(error) {}) // one ahead: a check of 1 s
+	var took time.Duration
+	d.Exec(q, 0.5, func(error) { took = k.Now() })
+	run(t, k, 10*time.Second)
+	// rate(2) = Speed/(1 + Thrash·(2 − Knee)) = 0.5: the query's 0.5 takes 1 s.
+	if math.Abs(took.Seconds()-1) > 1e-6 {
+		t.Errorf("the query beside a check took %v, want 1 s (the knee crossed)", took)
+	}
+}
+
+// TestDeadlockCheckSemantics walks the checks through a grant that waits
+// for its check, timeouts and closes during a check (the check runs on,
+// the stale requests are not counted ahead), and a restart.
+func TestDeadlockCheckSemantics(t *testing.T) {
+	k := newKernel(1)
+	d := mustNew(t, k, deadlockConfig(1, time.Second))
+	c := make([]Conn, 12)
+	for i := range 7 {
+		c[i] = mustOpen(t, d)
+	}
+	type ev struct {
+		who int
+		at  time.Duration
+		err error
+	}
+	var log []ev
+	lock := func(who int, timeout time.Duration) {
+		d.Lock(c[who], 1, timeout, func(err error) { log = append(log, ev{who, k.Now(), err}) })
+	}
+	expect := func(want ...ev) {
+		t.Helper()
+		if len(log) != len(want) {
+			t.Fatalf("outcomes %v, want %v", log, want)
+		}
+		for i := range want {
+			if log[i].who != want[i].who || log[i].at != want[i].at || !errors.Is(log[i].err, want[i].err) && log[i].err != want[i].err {
+				t.Fatalf("outcome %d: %+v, want %+v", i, log[i], want[i])
+			}
+		}
+		log = log[:0]
+	}
+	ms := func(n int) time.Duration { return time.Duration(n) * time.Millisecond }
+	executing := func(want int) {
+		t.Helper()
+		if d.Executing() != want {
+			t.Fatalf("at %v: %d executing, want %d", k.Now(), d.Executing(), want)
+		}
+	}
+
+	lock(0, time.Minute) // granted
+	lock(1, time.Minute) // no one ahead: no check
+	lock(2, time.Minute) // one ahead: a check of 1 s
+	executing(1)
+	run(t, k, ms(100))
+	expect(ev{0, 0, nil})
+	d.Unlock(c[0], 1)
+	run(t, k, ms(200))
+	expect(ev{1, ms(100), nil})
+	d.Unlock(c[1], 1) // 2's turn, but its check runs until 1 s
+	run(t, k, ms(999))
+	expect()
+	if d.LockWaiters() != 0 {
+		t.Errorf("%d waiters once 2 holds the row, want 0", d.LockWaiters())
+	}
+	run(t, k, time.Second)
+	expect(ev{2, time.Second, nil})
+	executing(0)
+
+	run(t, k, 2*time.Second)
+	lock(3, ms(500)) // behind 2, no check
+	lock(4, ms(500)) // a check of 1 s
+	run(t, k, ms(2600))
+	expect(ev{3, ms(2500), ErrLockTimeout}, ev{4, ms(2500), ErrLockTimeout})
+	executing(1) // 4's check runs on
+	run(t, k, 3*time.Second)
+	executing(0)
+	lock(5, time.Minute) // 3 and 4 gave up: no one ahead, no check
+	executing(0)
+	lock(6, time.Minute) // behind 5: a check until 4 s
+	executing(1)
+	run(t, k, ms(3100))
+	d.Unlock(c[2], 1)
+	run(t, k, ms(3200))
+	expect(ev{5, ms(3100), nil})
+	d.Unlock(c[5], 1) // 6's grant waits for its check …
+	run(t, k, ms(3500))
+	d.Restart(time.Second) // … which the restart ends: the grant is delivered as decided
+	executing(0)
+	run(t, k, ms(3500))
+	expect(ev{6, ms(3500), nil})
+
+	run(t, k, ms(4500))
+	for i := 7; i < 10; i++ {
+		c[i] = mustOpen(t, d)
+	}
+	lock(7, time.Minute)
+	lock(8, time.Minute)
+	lock(9, time.Minute) // a check of 1 s
+	d.Close(c[9])        // its wait fails; its check runs on
+	run(t, k, ms(4500))
+	expect(ev{7, ms(4500), nil}, ev{9, ms(4500), ErrClosed})
+	executing(1)
+	c[10] = mustOpen(t, d)
+	lock(10, time.Minute) // only 8 is ahead: a check of 1 s, sharing the core
+	executing(2)
+	run(t, k, ms(6500))
+	executing(0)
+	expect()
+	st := d.Stats()
+	// Checks started: 2, 4, 6, 9, 10; ended: 2, 4, 9, 10 (6's by the restart).
+	if st.DeadlockChecks != 5 || math.Abs(st.DeadlockWork-4) > 1e-9 {
+		t.Errorf("%d checks of work %.9f, want 5 of 4", st.DeadlockChecks, st.DeadlockWork)
+	}
+	if st.LockWait.Max() != 1 {
+		t.Errorf("longest lock wait %.9f s, want 2's 1 s (granted at the end of its check)", st.LockWait.Max())
 	}
 }

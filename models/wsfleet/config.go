@@ -196,7 +196,7 @@ type Traffic struct {
 	// PushInterval is the mean time between messages the service pushes
 	// to a session at the day's peak (a day factor of 1): a Poisson
 	// stream whose rate follows Day. 0 pushes nothing. [0, 24 h]. Presets:
-	// 30 s (every 10 min at 3 a.m.).
+	// 1 min (every 20 min at 3 a.m.).
 	PushInterval time.Duration
 	// SendInterval is the mean time between messages an awake client
 	// sends at the day's peak, likewise. 0 sends nothing (mobile clients

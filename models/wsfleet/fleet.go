@@ -719,6 +719,15 @@ func (f *Fleet) SetDegradation(on bool) {
 	}
 }
 
+// SetCloseSuperseded turns takeover on or off: from now on, a session's
+// new connection closes its older one still open on the server, or leaves
+// it to fail on a write.
+func (f *Fleet) SetCloseSuperseded(on bool) { f.cfg.Gateway.CloseSuperseded = on }
+
+// SetImmediate sets whether a client that loses an open connection tries
+// again at once (Reconnect.Immediate), for losses learnt from now on.
+func (f *Fleet) SetImmediate(on bool) { f.cfg.Reconnect.Immediate = on }
+
 // SetResume turns session resume on or off for reconnections from now on.
 func (f *Fleet) SetResume(on bool) { f.resumeOn = on }
 
