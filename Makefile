@@ -60,9 +60,10 @@ fmt-check: ## fail listing the .go files gofmt would change
 race: deps ## the -short race pass alone
 	$(RACE)
 
-bench: deps deps-bench ## kernel and invalidation benchmarks, the 2025 outage and flash-sale replays, the backoff study, then the comparison with SimPy
+bench: deps deps-bench ## kernel and invalidation benchmarks, the 2025 outage, flash-sale and 3 a.m. replays, the backoff study, then the comparison with SimPy
 	$(GO) test -run '^$$' -bench . -benchmem ./sim/... ./realtime/...
 	$(GO) test -run '^$$' -bench 'OutageReplay|FlashSale' -benchtime 1x ./scenarios/
+	$(GO) test -run '^$$' -bench Night -benchtime 1x ./models/wsfleet/
 	$(GO) run . backoff-study -quiet
 	@if [ -f bench/go.mod ]; then \
 		echo 'cd bench && $(GO) run ./cmd/compare'; \
