@@ -41,10 +41,11 @@ deps-package: ## install what fyne package needs (xz)
 run: deps ## run the app; ARGS='...' passes arguments
 	$(GO) run . $(ARGS)
 
-test: deps ## gofmt check, vet, all tests, then the race pass (what CI runs)
+test: deps ## gofmt check, vet, all tests (files for a person to look at go to artifacts/), then the race pass (what CI runs)
 	@$(MAKE) --no-print-directory fmt-check
 	$(GO) vet ./...
-	$(GO) test -count=1 ./...
+	@mkdir -p artifacts
+	STORMGLASS_ARTIFACTS=$(CURDIR)/artifacts $(GO) test -count=1 ./...
 	@if [ -f bench/go.mod ]; then \
 		echo 'cd bench && $(GO) vet ./... && $(GO) test -count=1 ./...'; \
 		cd bench && $(GO) vet ./... && $(GO) test -count=1 ./...; \

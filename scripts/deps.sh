@@ -11,10 +11,11 @@ case $set_name in
 build)
 	# go-gl/glfw needs the X11/GL headers and pkg-config; Fyne v2.8 also
 	# links Wayland and xkbcommon. xvfb/xauth run the UI headlessly,
-	# poppler-utils checks generated PDF reports.
+	# poppler-utils checks generated PDF reports, whose text is set in
+	# DejaVu Sans with Droid Sans Fallback for Chinese, Japanese and Korean.
 	pkgs=(gcc libc6-dev pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev
 		libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev libwayland-dev
-		libxkbcommon-dev xvfb xauth poppler-utils)
+		libxkbcommon-dev xvfb xauth poppler-utils fonts-droid-fallback fonts-dejavu-core)
 	;;
 bench)
 	# Debian's SimPy is the reference engine the comparison runs against.

@@ -52,10 +52,10 @@ func Compare(ctx context.Context, a, b *scenarios.Plan, opt Options) (*Compariso
 		return nil, fmt.Errorf("variant %s: %w", b.Variant, err)
 	}
 	c := &Comparison{Scenario: a.Scenario.Meta.Name, A: ra, B: rb, Diff: map[string]*Diff{}}
-	for _, name := range ra.order {
-		ds := make([]float64, len(ra.runs))
-		for i := range ra.runs {
-			ds[i] = rb.runs[i][name] - ra.runs[i][name]
+	for _, name := range ra.MetricOrder {
+		ds := make([]float64, len(ra.PerReplication))
+		for i := range ra.PerReplication {
+			ds[i] = rb.PerReplication[i][name] - ra.PerReplication[i][name]
 		}
 		d := &Diff{Mean: mean(ds)}
 		if len(ds) > 1 {

@@ -5,9 +5,19 @@ package runner
 // happened and the time series. Its JSON form is the CLI's --format json
 // output; times are in seconds.
 type Result struct {
-	Scenario     string                      `json:"scenario"`
-	Title        string                      `json:"title"`
-	File         string                      `json:"file"`
+	Scenario    string `json:"scenario"`
+	Title       string `json:"title"`
+	Description string `json:"description,omitempty"`
+	Source      string `json:"source,omitempty"`
+	File        string `json:"file"`
+	// ScenarioSHA256 is the hash of the scenario file as read, so that a
+	// reader can tell whether a file in hand is the one that ran.
+	ScenarioSHA256 string `json:"scenario_sha256"`
+	// Version is Stormglass's version and, when the binary knows it, the
+	// commit it was built from.
+	Version string `json:"version"`
+	// ClockS is the time of day at time 0, in seconds since midnight.
+	ClockS       float64                     `json:"clock_s"`
 	Variant      string                      `json:"variant"`
 	VariantTitle string                      `json:"variant_title,omitempty"`
 	Seed         uint64                      `json:"seed"`
@@ -22,10 +32,13 @@ type Result struct {
 	SLOs         []SLOResult                 `json:"slos"`
 	Events       []EventResult               `json:"events"`
 	Series       []SeriesResult              `json:"series"`
-
-	order        []string // metric names in the scenario's order
-	stationOrder []string
-	runs         []map[string]float64
+	// MetricOrder lists the metric names in the scenario's order, stations'
+	// included (station.NAME.FIELD); StationOrder the stations.
+	MetricOrder  []string `json:"metric_order"`
+	StationOrder []string `json:"station_order,omitempty"`
+	// PerReplication holds each replication's scalar metrics, so the
+	// intervals can be checked and paired comparisons made from the JSON.
+	PerReplication []map[string]float64 `json:"per_replication"`
 }
 
 // Stat is one metric across replications.
@@ -91,10 +104,10 @@ type SeriesResult struct {
 
 // MetricNames returns the metric names in the scenario's order, stations'
 // included (station.NAME.FIELD).
-func (r *Result) MetricNames() []string { return append([]string(nil), r.order...) }
+func (r *Result) MetricNames() []string { return append([]string(nil), r.MetricOrder...) }
 
 // StationNames returns the stations in the scenario's order.
-func (r *Result) StationNames() []string { return append([]string(nil), r.stationOrder...) }
+func (r *Result) StationNames() []string { return append([]string(nil), r.StationOrder...) }
 
 // Lookup returns a metric by its full name.
 func (r *Result) Lookup(name string) *Stat { return r.lookup(name) }
@@ -107,4 +120,4 @@ func (r *Result) lookup(name string) *Stat {
 }
 
 // Runs returns each replication's scalar metrics (for paired comparisons).
-func (r *Result) Runs() []map[string]float64 { return r.runs }
+func (r *Result) Runs() []map[string]float64 { return r.PerReplication }

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"math"
 	"slices"
@@ -127,20 +128,25 @@ func meanSeries(reps [][]scenarios.Series) []scenarios.Series {
 func summarise(plan *scenarios.Plan, res *sim.Replicated, events []scenarios.Event, series []scenarios.Series, model string, theory map[string]float64) *Result {
 	sc := plan.Scenario
 	r := &Result{
-		Scenario:     sc.Meta.Name,
-		Title:        sc.Meta.Title,
-		File:         sc.File,
-		Variant:      plan.Variant,
-		VariantTitle: plan.VariantTitle,
-		Seed:         plan.Seed,
-		Replications: plan.Replications,
-		HorizonS:     plan.Horizon.Seconds(),
-		WarmupS:      plan.Warmup.Seconds(),
-		SampleS:      plan.Sample.Seconds(),
-		Theory:       model,
-		Metrics:      map[string]*Stat{},
-		Stations:     map[string]map[string]*Stat{},
-		runs:         res.Runs,
+		Scenario:       sc.Meta.Name,
+		Title:          sc.Meta.Title,
+		Description:    sc.Meta.Description,
+		Source:         sc.Meta.Source,
+		File:           sc.File,
+		ScenarioSHA256: fmt.Sprintf("%x", sha256.Sum256(sc.Text)),
+		Version:        Version(),
+		ClockS:         sc.Run.Clock.Seconds(),
+		Variant:        plan.Variant,
+		VariantTitle:   plan.VariantTitle,
+		Seed:           plan.Seed,
+		Replications:   plan.Replications,
+		HorizonS:       plan.Horizon.Seconds(),
+		WarmupS:        plan.Warmup.Seconds(),
+		SampleS:        plan.Sample.Seconds(),
+		Theory:         model,
+		Metrics:        map[string]*Stat{},
+		Stations:       map[string]map[string]*Stat{},
+		PerReplication: res.Runs,
 	}
 	for _, k := range sc.Knobs.All() {
 		v := plan.Values[k.Name]
@@ -180,11 +186,11 @@ func summarise(plan *scenarios.Plan, res *sim.Replicated, events []scenarios.Eve
 	}
 	for _, info := range sc.Metrics() {
 		st := stat(info)
-		r.order = append(r.order, info.Name)
+		r.MetricOrder = append(r.MetricOrder, info.Name)
 		if name, field, ok := stationField(info.Name); ok {
 			if r.Stations[name] == nil {
 				r.Stations[name] = map[string]*Stat{}
-				r.stationOrder = append(r.stationOrder, name)
+				r.StationOrder = append(r.StationOrder, name)
 			}
 			r.Stations[name][field] = st
 			continue
