@@ -1,0 +1,55 @@
+// Package export writes a run's results for people who were not at the
+// keyboard: the PDF capacity report a manager reads, the CSV of every
+// series, and each chart as PNG and SVG.
+//
+// # The report
+//
+// WritePDF renders one run, or two runs of the same scenario side by side
+// (typically the incident and its remediation). Its pages are:
+//
+//   - A cover: the scenario's title, the variant or variants, the date the
+//     report was made, the Stormglass version, replications and simulated
+//     time.
+//   - An executive summary on one page: the verdict against each
+//     service-level objective (met, violated or uncertain, from the 95 %
+//     confidence interval), or, when the scenario declares none, a
+//     statement saying so; the headline figures; the peak load the run saw
+//     and the peak work done; with two runs, the difference that matters
+//     most (an objective whose verdict changes, else the figure that moves
+//     most) and "the fix", the knobs whose values differ; and the risk in
+//     one sentence (the worst missed objective, else one too close to
+//     call, else the tightest margin). All of it is derived from the
+//     results; nothing is written per scenario.
+//   - Charts over time, chosen by series name among load, connections,
+//     queue depth, CPU, latency percentiles and errors (at most MaxCharts),
+//     with the time of day on the x axis and the timeline's events drawn as
+//     numbered vertical lines; with two runs each chart overlays both
+//     (solid: first run, dashed: second). Long series are decimated to
+//     MaxPoints keeping each bucket's minimum and maximum, so peaks survive.
+//     Then the timeline as a table.
+//   - Every figure with its interval (both runs side by side), the knob
+//     table with changed knobs highlighted, the assumptions and model notes
+//     (the scenario's description and source, how series and verdicts are
+//     computed) and a reproducibility block: scenario file and SHA-256,
+//     seed, replications, horizon, version and the command that runs it
+//     again.
+//
+// Every page has a "Page n/N" footer. Text is set in DejaVu Sans, with any
+// character DejaVu lacks (Chinese, Japanese, Korean) set in Droid Sans
+// Fallback: fpdf cells have one font each, so each string is split into
+// runs by font. DefaultFonts finds both on the system; fpdf embeds only the
+// glyphs used. Charts are drawn by gonum/plot and embedded as 200 DPI PNG.
+//
+// The same Report, including its Generated time, gives byte-identical PDF
+// bytes: the creation date comes from the report and nothing is random.
+//
+// # Files
+//
+// WriteSeriesCSV writes one row per sample (time_s, clock, then a column
+// per series); WriteChartPNG and WriteChartSVG draw one Chart of Charts;
+// WriteCharts writes them all into a directory as NAME.png and NAME.svg.
+//
+// Errors are wrapped with %w, so a failing writer's error can be matched
+// with errors.Is. An empty result (no series, no figures) renders without
+// charts rather than failing.
+package export
