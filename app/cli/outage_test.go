@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 )
@@ -13,26 +12,6 @@ import (
 // on its JSON. Every run has two replications (the incident three), each an
 // independent stream of randomness; bounds are checked on the smallest and
 // the largest, so each signature holds for every seed, not on average.
-
-// figure is a summary metric over the replications.
-type figure struct{ mean, min, max float64 }
-
-func outageFigure(t *testing.T, res map[string]any, name string) figure {
-	t.Helper()
-	ms, _ := res["metrics"].(map[string]any)
-	m, ok := ms[name].(map[string]any)
-	if !ok {
-		t.Fatalf("JSON has no metric %s", name)
-	}
-	f := figure{mean: m["mean"].(float64), min: m["mean"].(float64), max: m["mean"].(float64)}
-	if v, ok := m["min"].(float64); ok {
-		f.min = v
-	}
-	if v, ok := m["max"].(float64); ok {
-		f.max = v
-	}
-	return f
-}
 
 // seriesMean averages a series (already averaged over replications) over
 // [from, to) of simulated time; the scenario samples every second.
@@ -49,15 +28,8 @@ func clock(hhmm string) time.Duration {
 	return time.Duration(h-5)*time.Hour + time.Duration(m)*time.Minute
 }
 
-func between(t *testing.T, what string, f figure, lo, hi float64) {
-	t.Helper()
-	if f.min < lo || f.max > hi {
-		t.Errorf("%s: %.4g to %.4g over the seeds, want within [%.4g, %.4g]", what, f.min, f.max, lo, hi)
-	}
-}
-
 func TestOutage2025Signatures(t *testing.T) {
-	runs := []struct{ variant, until, replications string }{
+	results := runVariants(t, "reactive-outage-2025", []struct{ variant, until, replications string }{
 		{"incident", "9h", "3"},
 		{"no-action", "6h", "2"},
 		{"trigger-removed", "7h", "2"},
@@ -65,23 +37,7 @@ func TestOutage2025Signatures(t *testing.T) {
 		{"backoff-fix", "6h", "2"},
 		{"queue-limit", "6h", "2"},
 		{"remediated", "6h", "2"},
-	}
-	var mu sync.Mutex
-	results := map[string]map[string]any{}
-	t.Run("runs", func(t *testing.T) {
-		for _, r := range runs {
-			t.Run(r.variant, func(t *testing.T) {
-				t.Parallel()
-				res := runJSON(t, "run", "reactive-outage-2025", "--variant", r.variant, "--until", r.until, "--replications", r.replications)
-				mu.Lock()
-				results[r.variant] = res
-				mu.Unlock()
-			})
-		}
 	})
-	if t.Failed() {
-		return
-	}
 	fig := func(variant, name string) figure { return outageFigure(t, results[variant], name) }
 	inf := 1e300
 

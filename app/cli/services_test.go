@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 )
@@ -11,64 +10,6 @@ import (
 // test runs a built-in scenario's variants through the CLI, as a planner
 // would, and asserts the write-up's signatures on the JSON. Bounds hold
 // for the smallest and the largest replication.
-
-// runVariants runs scenario's variants in parallel and returns their JSON
-// by variant.
-func runVariants(t *testing.T, scenario string, runs []struct{ variant, until, replications string }) map[string]map[string]any {
-	t.Helper()
-	var mu sync.Mutex
-	results := map[string]map[string]any{}
-	t.Run("runs", func(t *testing.T) {
-		for _, r := range runs {
-			t.Run(r.variant, func(t *testing.T) {
-				t.Parallel()
-				res := runJSON(t, "run", scenario, "--variant", r.variant, "--until", r.until, "--replications", r.replications)
-				mu.Lock()
-				results[r.variant] = res
-				mu.Unlock()
-			})
-		}
-	})
-	if t.Failed() {
-		t.FailNow()
-	}
-	return results
-}
-
-// percentile reads a distribution metric's percentile ("p50", "p99").
-func percentile(t *testing.T, res map[string]any, name, p string) float64 {
-	t.Helper()
-	m, ok := res["metrics"].(map[string]any)[name].(map[string]any)
-	if !ok {
-		t.Fatalf("JSON has no metric %s", name)
-	}
-	v, ok := m[p].(float64)
-	if !ok {
-		t.Fatalf("metric %s has no %s", name, p)
-	}
-	return v
-}
-
-// windowMean averages a series over [from, to) of simulated time, for a
-// run sampled every sample.
-func windowMean(t *testing.T, res map[string]any, name string, sample, from, to time.Duration) float64 {
-	t.Helper()
-	for _, s := range res["series"].([]any) {
-		s := s.(map[string]any)
-		if s["name"] != name {
-			continue
-		}
-		vs := s["values"].([]any)
-		lo, hi := int(from/sample), min(int(to/sample), len(vs))
-		sum := 0.0
-		for _, v := range vs[lo:hi] {
-			sum += v.(float64)
-		}
-		return sum / float64(hi-lo)
-	}
-	t.Fatalf("JSON has no series %s", name)
-	return 0
-}
 
 func TestFlashSaleSignatures(t *testing.T) {
 	res := runVariants(t, "card-shop-flash-sale", []struct{ variant, until, replications string }{

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"math"
 	"strings"
 	"sync"
 	"testing"
@@ -162,32 +161,4 @@ func TestWebSocket3amSignatures(t *testing.T) {
 		each(t, "server-fixes", "gc_pause_max", below(0.05), "no pause over 50 ms")
 		eachP99(t, "server-fixes", above(0.8), "above 800 ms with the old clients")
 	})
-}
-
-// seriesValues returns a series of a run's JSON.
-func seriesValues(t *testing.T, res map[string]any, name string) []float64 {
-	t.Helper()
-	for _, s := range res["series"].([]any) {
-		s := s.(map[string]any)
-		if s["name"] != name {
-			continue
-		}
-		var out []float64
-		for _, v := range s["values"].([]any) {
-			out = append(out, v.(float64))
-		}
-		return out
-	}
-	t.Fatalf("JSON has no series %s", name)
-	return nil
-}
-
-func argmax(xs []float64) int {
-	best, at := math.Inf(-1), -1
-	for i, x := range xs {
-		if x > best {
-			best, at = x, i
-		}
-	}
-	return at
 }
