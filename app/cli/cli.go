@@ -41,6 +41,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return knobsCmd(ctx, args, stdout, stderr)
 	case "compare":
 		return compareCmd(ctx, args, stdout, stderr)
+	case "history":
+		return historyCmd(ctx, args, stdout, stderr)
 	case "demo":
 		return demo(ctx, args, stdout, stderr)
 	case "backoff-study":
@@ -62,6 +64,7 @@ Commands:
   run             run a scenario and print its summary (the default command;
                   with no scenario named, the built-in `+DefaultScenario+`)
   compare         run two variants of a scenario side by side
+  history         the runs kept so far: list, show ID, delete ID, export ID
   validate        check scenario files without running them
   scenarios       list the built-in scenarios
   knobs           list a scenario's knobs: unit, default, range, help

@@ -5,6 +5,8 @@
 //	stormglass run [SCENARIO] [--variant V] [--set knob=value]... [--seed N]
 //	               [--replications R] [--until DURATION]
 //	               [--format table|json|csv] [--out PATH] [--quiet]
+//	               [--db PATH] [--no-history]
+//	stormglass history [list|show ID|delete ID|export ID] [--db PATH]
 //	stormglass compare SCENARIO --variant A --variant B [same flags]
 //	stormglass validate FILE...
 //	stormglass scenarios
@@ -19,6 +21,12 @@
 // file written whole or not at all, in the format its extension names.
 // A progress bar is drawn on standard error when it is a terminal, for
 // runs longer than a second, unless --quiet.
+//
+// Every run is kept in run history (app/history, SQLite in the user's
+// data directory, or --db): started before it runs, finished, failed or
+// interrupted after. A history that cannot be opened or written (not a
+// history file, corrupt, locked, read-only, newer) is reported as a
+// warning and left untouched; the run goes on.
 //
 // The table shows each metric's mean with its 95 % confidence interval and,
 // when the network has a closed form, the theoretical value and whether it

@@ -13,6 +13,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"stormglass/app/history"
 	"stormglass/app/runner"
 	"stormglass/knob"
 	"stormglass/scenarios"
@@ -31,6 +32,8 @@ type runFlags struct {
 	format       string
 	out          string
 	quiet        bool
+	db           dbFlag
+	noHistory    bool
 }
 
 func (f *runFlags) register(fs *flag.FlagSet) {
@@ -41,6 +44,8 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.format, "format", "", "output format: table, json or csv (default: from --out's extension, else table)")
 	fs.StringVar(&f.out, "out", "", "write the result to this file instead of standard output")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress bar")
+	f.db.register(fs)
+	fs.BoolVar(&f.noHistory, "no-history", false, "do not keep the run in run history")
 }
 
 // planOptions turns the flags into plan options, checking each.
@@ -211,10 +216,12 @@ func runScenario(ctx context.Context, ref, variant string, f *runFlags, stdout, 
 	if err != nil {
 		return 0, err
 	}
+	rec := startRecording(ctx, &f.db, !f.noHistory, history.MetaFromPlan(plan), stderr)
 	bar := newProgressBar(stderr, "simulating "+sc.Meta.Name, 1000, f.quiet)
 	start := time.Now()
 	res, err := runner.Run(ctx, plan, runner.Options{Progress: func(x float64) { bar.set(int(x * 1000)) }})
 	bar.done()
+	rec.finish(ctx, res, err, time.Since(start))
 	if err != nil {
 		out.abort()
 		return ExitFailure, fmt.Errorf("%s: %w", sc.File, err)
