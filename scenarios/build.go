@@ -126,13 +126,17 @@ func Build(k *sim.Kernel, streams sim.Streams, p *Plan) (*World, error) {
 	return w, nil
 }
 
+// on makes a field follow its knob mid-run, if it reads one: f applies
+// the knob's new value to the model.
+func (w *World) on(p Param, f func(knob.Value) error) {
+	if p.Knob != "" {
+		w.appliers[p.Knob] = append(w.appliers[p.Knob], f)
+	}
+}
+
 // wireBackend records how the backend follows its live knobs.
 func (w *World) wireBackend(be *BackendSpec) {
-	on := func(p Param, f func(knob.Value) error) {
-		if p.Knob != "" {
-			w.appliers[p.Knob] = append(w.appliers[p.Knob], f)
-		}
-	}
+	on := w.on
 	rb := w.rb
 	on(be.Concurrency, func(v knob.Value) error { return rb.SetConcurrency(int(v.Int())) })
 	on(be.QueueLimit, func(v knob.Value) error { return rb.SetQueueLimit(int(v.Int())) })
@@ -145,11 +149,7 @@ func (w *World) wireBackend(be *BackendSpec) {
 
 // wireSystem records how a services system follows its live knobs.
 func (w *World) wireSystem(spec *SystemSpec) {
-	on := func(p Param, f func(knob.Value) error) {
-		if p.Knob != "" {
-			w.appliers[p.Knob] = append(w.appliers[p.Knob], f)
-		}
-	}
+	on := w.on
 	sys := w.sys
 	for _, s := range spec.Services {
 		name := s.Name
@@ -233,11 +233,7 @@ func serviceOf(s ServiceSpec, v knob.Values) qnet.Service {
 
 // wireFleet records how a WebSocket fleet follows its live knobs.
 func (w *World) wireFleet(spec *FleetSpec) {
-	on := func(p Param, f func(knob.Value) error) {
-		if p.Knob != "" {
-			w.appliers[p.Knob] = append(w.appliers[p.Knob], f)
-		}
-	}
+	on := w.on
 	f := w.fleet
 	on(spec.Heartbeat, func(v knob.Value) error { f.SetHeartbeat(v.Bool()); return nil })
 	on(spec.Degradation, func(v knob.Value) error { f.SetDegradation(v.Bool()); return nil })
@@ -249,11 +245,7 @@ func (w *World) wireFleet(spec *FleetSpec) {
 
 // wireKnobs records how each live field follows its knob.
 func (w *World) wireKnobs() {
-	on := func(p Param, f func(knob.Value) error) {
-		if p.Knob != "" {
-			w.appliers[p.Knob] = append(w.appliers[p.Knob], f)
-		}
-	}
+	on := w.on
 	shares := func(rs []RouteSpec, set func([]float64) error) {
 		for _, r := range rs {
 			if r.P.Knob != "" {

@@ -178,15 +178,19 @@ func (d *decoder) backend(n *yaml.Node, path string, be *BackendSpec) {
 	d.backendLimits(be, path)
 }
 
+// literal returns a field's value when the file writes it out (not
+// through a knob, not left unset).
+func literal(p Param) (float64, bool) {
+	if p.Knob != "" || !p.Value.IsSet() {
+		return 0, false
+	}
+	return p.Value.Float(), true
+}
+
 // backendLimits checks the limits that join two literal fields; through
 // knobs, the plan checks them with the knobs' values.
 func (d *decoder) backendLimits(be *BackendSpec, path string) {
-	lit := func(p Param) (float64, bool) {
-		if p.Knob != "" || !p.Value.IsSet() {
-			return 0, false
-		}
-		return p.Value.Float(), true
-	}
+	lit := literal
 	if t, ok := lit(be.GatewayThreads); ok {
 		if b, ok := lit(be.Backlog); ok && b < t {
 			d.errorAt(be.Backlog.Pos, path+".gateway.backlog", "%v is below the gateway's %v threads: expected a backlog of at least the threads", b, t)

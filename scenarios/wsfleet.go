@@ -253,12 +253,7 @@ func (d *decoder) fleet(n *yaml.Node, path string, x *FleetSpec) {
 // fleetLimits checks the limits that join two literal fields; through
 // knobs, the plan checks them with the knobs' values.
 func (d *decoder) fleetLimits(x *FleetSpec, path string) {
-	lit := func(p Param) (float64, bool) {
-		if p.Knob != "" || !p.Value.IsSet() {
-			return 0, false
-		}
-		return p.Value.Float(), true
-	}
+	lit := literal
 	if a, ok := lit(x.Desktop); ok {
 		b, okB := lit(x.Background)
 		c, okC := lit(x.Mobile)
