@@ -15,7 +15,6 @@ import (
 	"strconv"
 
 	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
@@ -290,24 +289,25 @@ type legendEntry struct {
 	dashed bool
 }
 
-func sans(f font.Font, size vg.Length) font.Font {
-	f.Typeface, f.Variant, f.Size = "Liberation", "Sans", size
-	return f
-}
-
 // build makes the gonum plot of c and its legend: a colour per series and,
-// with two runs, a line style per run.
-func (c Chart) build() (*plot.Plot, []legendEntry, error) {
+// with two runs, a line style per run. Every text style is set in th's
+// fonts: plot.New's defaults name gonum/plot's global Liberation fonts,
+// which have no Chinese, Japanese or Korean.
+func (c Chart) build(th chartText) (*plot.Plot, []legendEntry, error) {
 	p := plot.New()
+	p.TextHandler = th
 	p.Title.Text = c.Title
-	p.Title.TextStyle.Font = sans(p.Title.TextStyle.Font, vg.Points(12))
+	p.Title.TextStyle = th.style(p.Title.TextStyle, true, vg.Points(12))
 	p.Title.Padding = vg.Points(4)
 	p.X.Label.Text = "time of day"
-	p.X.Label.TextStyle.Font = sans(p.X.Label.TextStyle.Font, vg.Points(9))
+	p.X.Label.TextStyle = th.style(p.X.Label.TextStyle, false, vg.Points(9))
 	p.Y.Label.Text = c.Unit
-	p.Y.Label.TextStyle.Font = sans(p.Y.Label.TextStyle.Font, vg.Points(9))
-	p.X.Tick.Label.Font = sans(p.X.Tick.Label.Font, vg.Points(8))
-	p.Y.Tick.Label.Font = sans(p.Y.Tick.Label.Font, vg.Points(8))
+	p.Y.Label.TextStyle = th.style(p.Y.Label.TextStyle, false, vg.Points(9))
+	p.X.Tick.Label = th.style(p.X.Tick.Label, false, vg.Points(8))
+	p.Y.Tick.Label = th.style(p.Y.Tick.Label, false, vg.Points(8))
+	// The plot's own legend is unused (draw lays out its own below the
+	// plot), but set too, so that no style is left on the global fonts.
+	p.Legend.TextStyle = th.style(p.Legend.TextStyle, false, vg.Points(8))
 	p.X.Tick.Marker = clockTicker{clock: c.ClockS}
 	p.Y.Tick.Marker = plot.TickerFunc(func(min, max float64) []plot.Tick {
 		ticks := plot.DefaultTicks{}.Ticks(min, max)
@@ -375,8 +375,8 @@ func (c Chart) build() (*plot.Plot, []legendEntry, error) {
 }
 
 // draw draws c on dc: the plot above, the legend in a strip below it.
-func (c Chart) draw(dc draw.Canvas) error {
-	p, legend, err := c.build()
+func (c Chart) draw(dc draw.Canvas, th chartText) error {
+	p, legend, err := c.build(th)
 	if err != nil {
 		return err
 	}
@@ -385,8 +385,7 @@ func (c Chart) draw(dc draw.Canvas) error {
 	lh := vg.Points(11)
 	strip := vg.Length(rows)*lh + vg.Points(4)
 	p.Draw(draw.Crop(dc, 0, 0, strip, 0))
-	sty := p.X.Tick.Label
-	sty.Font = sans(sty.Font, vg.Points(8))
+	sty := th.style(p.X.Tick.Label, false, vg.Points(8))
 	sty.XAlign, sty.YAlign = draw.XLeft, draw.YCenter
 	colW := (dc.Max.X - dc.Min.X - vg.Points(20)) / cols
 	for i, e := range legend {
@@ -472,27 +471,43 @@ var (
 	ChartDPI = 200
 )
 
-// WriteChartPNG draws c as a PNG at ChartDPI.
-func WriteChartPNG(w io.Writer, c Chart) error {
-	return writePNG(w, c, ChartWidth)
-}
-
-func writePNG(w io.Writer, c Chart, width vg.Length) error {
-	cv := vgimg.NewWith(vgimg.UseWH(width, ChartHeight), vgimg.UseDPI(ChartDPI), vgimg.UseBackgroundColor(color.White))
-	if err := c.draw(draw.New(cv)); err != nil {
+// WriteChartPNG draws c as a PNG at ChartDPI, its text in fonts (nil
+// means DefaultFonts()).
+func WriteChartPNG(w io.Writer, c Chart, fonts *Fonts) error {
+	fonts, err := resolveFonts(fonts)
+	if err != nil {
 		return err
 	}
-	enc := png.Encoder{CompressionLevel: png.BestCompression}
+	return writePNG(w, c, ChartWidth, newChartText(fonts))
+}
+
+func writePNG(w io.Writer, c Chart, width vg.Length, th chartText) error {
+	cv := vgimg.NewWith(vgimg.UseWH(width, ChartHeight), vgimg.UseDPI(ChartDPI), vgimg.UseBackgroundColor(color.White))
+	if err := c.draw(draw.New(cv), th); err != nil {
+		return err
+	}
+	enc := png.Encoder{CompressionLevel: png.DefaultCompression}
 	if err := enc.Encode(w, cv.Image()); err != nil {
 		return fmt.Errorf("export: writing chart %s as PNG: %w", c.Name, err)
 	}
 	return nil
 }
 
-// WriteChartSVG draws c as SVG.
-func WriteChartSVG(w io.Writer, c Chart) error {
+// WriteChartSVG draws c as SVG, its text in fonts (nil means
+// DefaultFonts()). The SVG names the fonts (font-family "DejaVu Sans",
+// "Droid Sans Fallback") without embedding them: embedding would add the
+// whole CJK font, megabytes, to every chart.
+func WriteChartSVG(w io.Writer, c Chart, fonts *Fonts) error {
+	fonts, err := resolveFonts(fonts)
+	if err != nil {
+		return err
+	}
+	return writeSVG(w, c, newChartText(fonts))
+}
+
+func writeSVG(w io.Writer, c Chart, th chartText) error {
 	cv := vgsvg.New(ChartWidth, ChartHeight)
-	if err := c.draw(draw.New(cv)); err != nil {
+	if err := c.draw(draw.New(cv), th); err != nil {
 		return err
 	}
 	if _, err := cv.WriteTo(w); err != nil {
@@ -503,28 +518,35 @@ func WriteChartSVG(w io.Writer, c Chart) error {
 
 // WriteCharts writes every chart of the runs' report into dir (created if
 // needed) as NAME.png and NAME.svg, per formats ("png", "svg"; none means
-// both), and returns the paths written.
-func WriteCharts(dir string, formats []string, runs ...*runner.Result) ([]string, error) {
+// both), their text in fonts (nil means DefaultFonts()), and returns the
+// paths written.
+func WriteCharts(dir string, formats []string, fonts *Fonts, runs ...*runner.Result) ([]string, error) {
 	if len(formats) == 0 {
 		formats = []string{"png", "svg"}
 	}
+	for _, f := range formats {
+		if f != "png" && f != "svg" {
+			// Before writing anything, rather than after the first chart.
+			return nil, fmt.Errorf("export: chart format %q: expected png or svg", f)
+		}
+	}
+	fonts, err := resolveFonts(fonts)
+	if err != nil {
+		return nil, err
+	}
+	th := newChartText(fonts)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("export: %w", err)
 	}
 	var paths []string
 	for _, c := range Charts(runs...) {
 		for _, f := range formats {
-			var write func(io.Writer, Chart) error
-			switch f {
-			case "png":
-				write = WriteChartPNG
-			case "svg":
-				write = WriteChartSVG
-			default:
-				return paths, fmt.Errorf("export: chart format %q: expected png or svg", f)
+			write := func(w io.Writer) error { return writeSVG(w, c, th) }
+			if f == "png" {
+				write = func(w io.Writer) error { return writePNG(w, c, ChartWidth, th) }
 			}
 			p := filepath.Join(dir, c.Name+"."+f)
-			if err := writeFile(p, func(w io.Writer) error { return write(w, c) }); err != nil {
+			if err := writeFile(p, write); err != nil {
 				return paths, err
 			}
 			paths = append(paths, p)
@@ -557,9 +579,9 @@ func writeFile(path string, write func(io.Writer) error) (err error) {
 // wider than the last: fpdf (v0.11) orders images by pixel width only,
 // starting from map order, so equal widths would make the PDF's bytes
 // vary from run to run.
-func chartPNG(c Chart, i int) ([]byte, error) {
+func chartPNG(c Chart, i int, th chartText) ([]byte, error) {
 	var b bytes.Buffer
-	if err := writePNG(&b, c, ChartWidth+vg.Length(i)*vg.Inch/vg.Length(ChartDPI)); err != nil {
+	if err := writePNG(&b, c, ChartWidth+vg.Length(i)*vg.Inch/vg.Length(ChartDPI), th); err != nil {
 		return nil, err
 	}
 	return b.Bytes(), nil

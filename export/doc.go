@@ -16,10 +16,12 @@
 //     statement saying so; the headline figures; the peak load the run saw
 //     and the peak work done; with two runs, the difference that matters
 //     most (an objective whose verdict changes, else the figure that moves
-//     most) and "the fix", the knobs whose values differ; and the risk in
-//     one sentence (the worst missed objective, else one too close to
-//     call, else the tightest margin). All of it is derived from the
-//     results; nothing is written per scenario.
+//     most; given paired differences, a figure whose difference is
+//     significant at 95 % comes first, and the sentence says so) and "the
+//     fix", the knobs whose values differ; and the risk in one sentence
+//     (the worst missed objective, else one too close to call, else the
+//     tightest margin). All of it is derived from the results; nothing is
+//     written per scenario.
 //   - Charts over time, chosen by series name among load, connections,
 //     queue depth, CPU, latency percentiles and errors (at most MaxCharts),
 //     with the time of day on the x axis and the timeline's events drawn as
@@ -27,12 +29,22 @@
 //     (solid: first run, dashed: second). Long series are decimated to
 //     MaxPoints keeping each bucket's minimum and maximum, so peaks survive.
 //     Then the timeline as a table.
-//   - Every figure with its interval (both runs side by side), the knob
-//     table with changed knobs highlighted, the assumptions and model notes
-//     (the scenario's description and source, how series and verdicts are
-//     computed) and a reproducibility block: scenario file and SHA-256,
-//     seed, replications, horizon, version and the command that runs it
-//     again.
+//   - Every figure with its interval (both runs side by side). Intervals
+//     are cut at zero, as no figure is negative. With fewer than five
+//     replications a sentence says so: one gives no intervals, two to four
+//     give wide ones. Given paired differences, a two-run report adds a
+//     column "Difference (2nd − 1st)": the second run's mean minus the
+//     first's with its 95 % interval and the change relative to the first
+//     run ("-21.23 [-27.92, -14.53] s (-99.44 %)"), in bold with a shaded
+//     cell where the interval excludes zero, and a paragraph on how it is
+//     computed: replication i of both runs ran on the same random numbers
+//     (common random numbers), so the noise they share cancels and the
+//     interval is that of the per-replication differences.
+//   - The knob table with changed knobs highlighted, the assumptions and
+//     model notes (the scenario's description and source, how series and
+//     verdicts are computed) and a reproducibility block: scenario file and
+//     SHA-256, seed, replications, horizon, version and the command that
+//     runs it again (with a --set for each knob the run's command set).
 //
 // Every page has a "Page n/N" footer. Text is set in DejaVu Sans, with any
 // character DejaVu lacks (Chinese, Japanese, Korean) set in Droid Sans
@@ -40,14 +52,37 @@
 // runs by font. DefaultFonts finds both on the system; fpdf embeds only the
 // glyphs used. Charts are drawn by gonum/plot and embedded as 200 DPI PNG.
 //
+// # Chart text
+//
+// Chart text (title, axis and tick labels, legend, event numbers) is set
+// in the same fonts, split into runs the same way: Droid Sans Fallback has
+// no Latin letters or digits, so no single font can draw a label such as
+// "latency_p99 (事故回放)". A label DejaVu covers is drawn by gonum/plot's
+// plain text handler unchanged. The fonts go into a font cache built for
+// each call; gonum/plot's package-level fonts (font.DefaultCache,
+// plot.DefaultFont, plot.DefaultTextHandler) are not changed, and every
+// text style plot.New sets from them is replaced.
+// SVG charts name the fonts without embedding them.
+//
+// # Determinism and progress
+//
 // The same Report, including its Generated time, gives byte-identical PDF
 // bytes: the creation date comes from the report and nothing is random.
+// Rendering takes about a second for six charts, nearly all of it in
+// compressing the charts' PNG; Report.Progress, when set, is called once
+// per section and once per chart with a fixed total, done rising by one
+// and reaching the total once, after the PDF is written.
 //
-// # Files
+// # API
 //
-// WriteSeriesCSV writes one row per sample (time_s, clock, then a column
-// per series); WriteChartPNG and WriteChartSVG draw one Chart of Charts;
+// WritePDF renders a Report: Runs (one or two), Generated, Fonts (nil
+// means DefaultFonts), Differences (from runner.Differences; used with two
+// runs) and Progress. WriteSeriesCSV writes one row per sample (time_s,
+// clock, then a column per series); WriteChartPNG and WriteChartSVG draw
+// one Chart of Charts in the given fonts (nil means DefaultFonts);
 // WriteCharts writes them all into a directory as NAME.png and NAME.svg.
+// RerunCommand gives the command line that runs a result again; FormatValue
+// and FormatStat format figures as the report prints them.
 //
 // Errors are wrapped with %w, so a failing writer's error can be matched
 // with errors.Is. An empty result (no series, no figures) renders without

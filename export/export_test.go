@@ -29,7 +29,7 @@ var (
 
 // run runs a built-in scenario once per test binary; callers get a copy
 // of the Result's top level so they may change its title.
-func run(t *testing.T, name, variant string, horizon time.Duration) *runner.Result {
+func run(t testing.TB, name, variant string, horizon time.Duration) *runner.Result {
 	t.Helper()
 	key := name + "/" + variant + "/" + horizon.String()
 	runsMu.Lock()
@@ -57,7 +57,7 @@ func run(t *testing.T, name, variant string, horizon time.Duration) *runner.Resu
 
 var generated = time.Date(2026, 3, 14, 9, 30, 0, 0, time.UTC)
 
-func fonts(t *testing.T) *Fonts {
+func fonts(t testing.TB) *Fonts {
 	t.Helper()
 	f, err := DefaultFonts()
 	if err != nil {
@@ -303,8 +303,8 @@ func TestWriterErrors(t *testing.T) {
 			return WritePDF(w, Report{Runs: []*runner.Result{r}, Generated: generated, Fonts: fonts(t)})
 		},
 		"csv": func(w io.Writer) error { return WriteSeriesCSV(w, r) },
-		"png": func(w io.Writer) error { return WriteChartPNG(w, Charts(r)[0]) },
-		"svg": func(w io.Writer) error { return WriteChartSVG(w, Charts(r)[0]) },
+		"png": func(w io.Writer) error { return WriteChartPNG(w, Charts(r)[0], fonts(t)) },
+		"svg": func(w io.Writer) error { return WriteChartSVG(w, Charts(r)[0], fonts(t)) },
 	}
 	for name, f := range checks {
 		if err := f(failWriter{boom}); !errors.Is(err, boom) {
@@ -363,7 +363,7 @@ func TestCharts(t *testing.T) {
 	} {
 		r := run(t, tc.name, tc.variant, tc.horizon)
 		dir := t.TempDir()
-		paths, err := WriteCharts(dir, nil, r)
+		paths, err := WriteCharts(dir, nil, fonts(t), r)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -448,9 +448,25 @@ func TestFormat(t *testing.T) {
 	}{
 		{89.64421728410295, "s", "89.64 s"}, {0, "", "0"}, {312.44, "/s", "312.4 /s"},
 		{12345.6, "", "12346"}, {0.012345, "", "0.01235"}, {1, "", "1"}, {-2.5, "", "-2.5"},
+		{0.0004979, "s", "497.9 µs"}, {0.02057, "s", "20.57 ms"}, {-0.5, "s", "-500 ms"}, {0.5, "/s", "0.5 /s"},
+		{599, "s", "599 s"}, {1591, "s", "26.52 min"}, {11890, "s", "3.303 h"}, {-11890, "s", "-3.303 h"},
 	} {
 		if got := FormatValue(c.v, c.unit); got != c.want {
 			t.Errorf("FormatValue(%v, %q) = %q, want %q", c.v, c.unit, got, c.want)
+		}
+	}
+	// An interval takes its mean's unit; a zero mean the wider end's.
+	for _, c := range []struct {
+		st   runner.Stat
+		want string
+	}{
+		{runner.Stat{Unit: "s", Mean: 0.02057, CI95: &[2]float64{0.0204, 0.02073}}, "20.57 [20.4, 20.73] ms"},
+		{runner.Stat{Unit: "s", Mean: 0.0009, CI95: &[2]float64{0, 0.0021}}, "900 [0, 2100] µs"},
+		{runner.Stat{Unit: "s", Mean: 0, CI95: &[2]float64{0, 0.002}}, "0 [0, 2] ms"},
+		{runner.Stat{Unit: "s", Mean: 3.5, CI95: &[2]float64{0.5, 6.5}}, "3.5 [0.5, 6.5] s"},
+	} {
+		if got := FormatStat(&c.st); got != c.want {
+			t.Errorf("FormatStat(%+v) = %q, want %q", c.st, got, c.want)
 		}
 	}
 	if got := Clock(7200 + 86400 + 61); got != "02:01:01" {
@@ -473,5 +489,22 @@ func TestFontRuns(t *testing.T) {
 	want := `"客服":true " chat":false "：广播":true " — ok":false`
 	if strings.Join(kinds, " ") != want {
 		t.Errorf("runs = %s, want %s", strings.Join(kinds, " "), want)
+	}
+}
+
+// A zero-tolerance objective met has no headroom to speak of: the risk
+// sentence names the tightest objective with a nonzero bound, or none.
+func TestRiskIgnoresZeroBoundsForHeadroom(t *testing.T) {
+	zero, two := 0.0, 2.0
+	r := &runner.Result{Replications: 5, SLOs: []runner.SLOResult{
+		{Name: "no time unusable", Max: &zero, Value: 0, Verdict: runner.VerdictMet},
+		{Name: "p99 under 2 s", Unit: "s", Max: &two, Value: 0.5, Verdict: runner.VerdictMet},
+	}}
+	if got := riskSentence(r, false); !strings.Contains(got, "“p99 under 2 s”, has 75\u00a0% of headroom") {
+		t.Errorf("risk sentence %q, want the p99 objective's 75 %% headroom", got)
+	}
+	r.SLOs = r.SLOs[:1]
+	if got := riskSentence(r, false); got != "The risk is low: every objective is met." {
+		t.Errorf("risk sentence %q, want no headroom figure for a zero bound", got)
 	}
 }

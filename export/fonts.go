@@ -35,7 +35,8 @@ type Fonts struct {
 	// Paths are the files the fonts were read from, for messages.
 	RegularPath, BoldPath, CJKPath string
 
-	regular, cjk *sfnt.Font // parsed, for coverage
+	// Parsed, for coverage and for the charts' font cache.
+	regular, bold, cjk *sfnt.Font
 }
 
 // FontSearch says where FindFonts looks.
@@ -114,13 +115,31 @@ func (f *Fonts) parse() error {
 		return fmt.Errorf("export: %w: a Fonts value needs Regular, Bold and CJK", ErrFontsMissing)
 	}
 	var err error
-	if f.regular, err = sfnt.Parse(f.Regular); err != nil {
+	var regular, bold, cjk *sfnt.Font
+	if regular, err = sfnt.Parse(f.Regular); err != nil {
 		return fmt.Errorf("export: parsing %s: %w", nameOr(f.RegularPath, RegularFontFile), err)
 	}
-	if f.cjk, err = sfnt.Parse(f.CJK); err != nil {
+	if bold, err = sfnt.Parse(f.Bold); err != nil {
+		return fmt.Errorf("export: parsing %s: %w", nameOr(f.BoldPath, BoldFontFile), err)
+	}
+	if cjk, err = sfnt.Parse(f.CJK); err != nil {
 		return fmt.Errorf("export: parsing %s: %w", nameOr(f.CJKPath, CJKFontFile), err)
 	}
+	// Set together, so that a failed parse leaves f unparsed rather than
+	// half parsed.
+	f.regular, f.bold, f.cjk = regular, bold, cjk
 	return nil
+}
+
+// resolveFonts returns f parsed, or DefaultFonts() when f is nil.
+func resolveFonts(f *Fonts) (*Fonts, error) {
+	if f == nil {
+		return DefaultFonts()
+	}
+	if err := f.parse(); err != nil {
+		return nil, err
+	}
+	return f, nil
 }
 
 func nameOr(a, b string) string {

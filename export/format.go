@@ -11,13 +11,35 @@ import (
 
 // FormatValue formats a figure as the report prints it: four significant
 // digits without an exponent, then the unit ("89.64 s", "312.4 /s",
-// "0.01234"). A fraction has no unit.
+// "0.01234"). A time under a second is in ms or µs ("497.9 µs"), one over
+// ten minutes in min or h ("3.303 h", not "11890 s"), so a reader never
+// counts digits. A fraction has no unit.
 func FormatValue(v float64, unit string) string {
-	s := formatNumber(v)
+	scale, unit := scaleUnit(v, unit)
+	s := formatNumber(v * scale)
 	if unit == "" {
 		return s
 	}
 	return s + " " + unit
+}
+
+// scaleUnit picks the factor and unit a time of about v seconds is shown
+// in; other units are shown as they are.
+func scaleUnit(v float64, unit string) (float64, string) {
+	if unit != "s" || v == 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+		return 1, unit
+	}
+	switch a := math.Abs(v); {
+	case a < 1e-3:
+		return 1e6, "µs"
+	case a < 1:
+		return 1e3, "ms"
+	case a >= 2*3600:
+		return 1.0 / 3600, "h"
+	case a >= 600:
+		return 1.0 / 60, "min"
+	}
+	return 1, unit
 }
 
 func formatNumber(v float64) string {
@@ -59,12 +81,43 @@ func FormatStat(st *runner.Stat) string {
 }
 
 func formatWithCI(v float64, ci *[2]float64, unit string) string {
-	s := formatNumber(v)
+	// The interval is in the mean's unit; a zero mean takes the unit of
+	// the interval's wider end.
+	ref := v
+	if ref == 0 && ci != nil {
+		ref = max(math.Abs(ci[0]), math.Abs(ci[1]))
+	}
+	scale, unit := scaleUnit(ref, unit)
+	s := formatNumber(v * scale)
 	if ci != nil && (ci[0] != v || ci[1] != v) {
-		s += " [" + formatNumber(ci[0]) + ", " + formatNumber(ci[1]) + "]"
+		s += " [" + formatNumber(ci[0]*scale) + ", " + formatNumber(ci[1]*scale) + "]"
 	}
 	if unit != "" {
 		s += " " + unit
+	}
+	return s
+}
+
+// formatDiff formats a paired difference as "mean [lo, hi] unit (rel %)":
+// "-21.23 [-27.92, -14.53] s (-98.5 %)", "+3.1 [1.2, 5] /s (+4.2 %)". A
+// rise carries its sign, since a difference reads as a direction; the
+// percentage, relative to the first run's figure, appears when that
+// figure is not zero. The interval is not cut at zero, as a figure's is:
+// a difference may be negative.
+func formatDiff(d *runner.Diff, unit string) string {
+	if d == nil {
+		return "–"
+	}
+	s := formatWithCI(d.Mean, d.CI95, unit)
+	if d.Mean > 0 {
+		s = "+" + s
+	}
+	if d.Relative != nil && !math.IsNaN(*d.Relative) && !math.IsInf(*d.Relative, 0) {
+		p := formatPercent(*d.Relative)
+		if *d.Relative > 0 {
+			p = "+" + p
+		}
+		s += " (" + p + ")"
 	}
 	return s
 }
@@ -109,7 +162,9 @@ func sloTarget(s runner.SLOResult) string {
 	return strings.Join(parts, " and ")
 }
 
-// RerunCommand is the command that runs r again.
+// RerunCommand is the command that runs r again: the scenario, variant,
+// seed, replications and horizon, then a --set for each knob the run's
+// command set over the variant (KnobResult.Set), in the order of r.Knobs.
 func RerunCommand(r *runner.Result) string {
 	name := r.Scenario
 	if r.File != "" && !strings.HasPrefix(r.File, "builtin:") {
@@ -125,6 +180,11 @@ func RerunCommand(r *runner.Result) string {
 	cmd += fmt.Sprintf(" --seed %d --replications %d", r.Seed, r.Replications)
 	if r.HorizonS > 0 {
 		cmd += " --until " + Duration(r.HorizonS)
+	}
+	for _, k := range r.Knobs {
+		if k.Set {
+			cmd += " --set " + shellQuote(k.Name+"="+k.Value)
+		}
 	}
 	return cmd
 }

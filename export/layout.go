@@ -5,6 +5,8 @@ import (
 	"unicode/utf8"
 
 	"codeberg.org/go-pdf/fpdf"
+
+	"stormglass/app/runner"
 )
 
 // doc wraps fpdf with text that may mix scripts: each string is split into
@@ -15,6 +17,10 @@ type doc struct {
 	fonts *Fonts
 	bold  bool
 	size  float64 // points
+	// diffs are the report's paired differences, nil without them or with
+	// one run.
+	diffs    map[string]*runner.Diff
+	progress *progress
 }
 
 const (

@@ -24,8 +24,20 @@ type Report struct {
 	// the PDF's creation date; the same inputs and Generated give the same
 	// bytes.
 	Generated time.Time
-	// Fonts are the embedded fonts; nil means DefaultFonts().
+	// Fonts are the embedded fonts, also used for the charts' text; nil
+	// means DefaultFonts().
 	Fonts *Fonts
+	// Differences are the paired differences between two runs, second
+	// minus first (B − A), per metric name as in Result.MetricOrder, as
+	// runner.Differences estimates them; optional. With two runs they add
+	// a difference column to the figures table and let the summary name a
+	// significant difference; with one run they are ignored.
+	Differences map[string]*runner.Diff
+	// Progress, when set, is told how far WritePDF has got: once per
+	// section and once per chart rendered (the charts take most of the
+	// time), with total fixed from the first call and done rising by one
+	// each call, the last call (done = total) after the PDF is written.
+	Progress func(done, total int)
 }
 
 var (
@@ -33,7 +45,27 @@ var (
 	fillViolated  = [3]int{0xf8, 0xd0, 0xcc}
 	fillUncertain = [3]int{0xfd, 0xeb, 0xc8}
 	fillChanged   = [3]int{0xff, 0xf4, 0xc2}
+	// fillSignificant shades a difference that is significant at 95 %.
+	fillSignificant = [3]int{0xd6, 0xe4, 0xf5}
 )
+
+// pdfSections counts WritePDF's steps besides the charts: cover, summary,
+// the over-time page's timeline, figures, knobs, notes, reproducibility,
+// and assembling and writing the PDF.
+const pdfSections = 8
+
+// progress reports WritePDF's steps to Report.Progress.
+type progress struct {
+	done, total int
+	report      func(done, total int)
+}
+
+func (p *progress) step() {
+	p.done++
+	if p.report != nil {
+		p.report(p.done, p.total)
+	}
+}
 
 // WritePDF writes the capacity report of r to w.
 func WritePDF(w io.Writer, r Report) error {
@@ -46,15 +78,16 @@ func WritePDF(w io.Writer, r Report) error {
 			return errNoRuns
 		}
 	}
-	fonts := r.Fonts
-	if fonts == nil {
-		var err error
-		if fonts, err = DefaultFonts(); err != nil {
-			return err
-		}
-	}
-	if err := fonts.parse(); err != nil {
+	fonts, err := resolveFonts(r.Fonts)
+	if err != nil {
 		return err
+	}
+	// The charts are chosen first: their number fixes the progress total.
+	charts := Charts(runs...)
+	prog := &progress{total: pdfSections + len(charts), report: r.Progress}
+	var diffs map[string]*runner.Diff
+	if len(runs) == 2 {
+		diffs = r.Differences
 	}
 	pdf := fpdf.New("P", "mm", "A4", "")
 	pdf.SetCreationDate(r.Generated)
@@ -73,7 +106,7 @@ func WritePDF(w io.Writer, r Report) error {
 	pdf.SetSubject("Stormglass capacity report", true)
 	pdf.SetCreator("Stormglass "+a.Version, true)
 	pdf.AliasNbPages("{nb}")
-	d := &doc{pdf: pdf, fonts: fonts}
+	d := &doc{pdf: pdf, fonts: fonts, diffs: diffs, progress: prog}
 	pdf.SetFooterFunc(func() {
 		bold, size := d.bold, d.size
 		d.font(false, 8)
@@ -91,14 +124,21 @@ func WritePDF(w io.Writer, r Report) error {
 	}
 
 	d.cover(runs, r.Generated)
+	prog.step()
 	d.summary(runs)
-	if err := d.charts(runs); err != nil {
+	prog.step()
+	if err := d.charts(runs, charts); err != nil {
 		return err
 	}
+	prog.step()
 	d.figures(runs)
+	prog.step()
 	d.knobs(runs)
+	prog.step()
 	d.notes(runs)
+	prog.step()
 	d.reproduce(runs)
+	prog.step()
 
 	if err := pdf.Error(); err != nil {
 		return fmt.Errorf("export: building PDF: %w", err)
@@ -110,6 +150,7 @@ func WritePDF(w io.Writer, r Report) error {
 	if _, err := w.Write(buf.Bytes()); err != nil {
 		return fmt.Errorf("export: writing PDF: %w", err)
 	}
+	prog.step()
 	return nil
 }
 
@@ -308,7 +349,7 @@ func (d *doc) summary(runs []*runner.Result) {
 
 	if len(runs) == 2 {
 		d.subheading("The difference that matters most")
-		d.para(biggestDifference(a, last))
+		d.para(biggestDifference(a, last, d.diffs))
 		d.subheading("The fix: knobs that differ between the runs")
 		diffs := knobDiffs(a, last)
 		if len(diffs) == 0 {
@@ -432,9 +473,31 @@ var verdictRank = map[string]int{runner.VerdictViolated: 0, runner.VerdictUncert
 
 // biggestDifference names the change between the runs that matters most:
 // an objective whose verdict changes, else the objective, else the
-// headline figure, that moves the most.
-func biggestDifference(a, b *runner.Result) string {
-	best, bestScore := "", -1.0
+// headline figure, that moves the most. With paired differences (diffs
+// non-nil), a figure whose difference is significant comes before any
+// whose difference is not: a large move inside the noise matters less
+// than a smaller one the replications agree on.
+func biggestDifference(a, b *runner.Result, diffs map[string]*runner.Diff) string {
+	type candidate struct {
+		text  string
+		score float64
+		diff  *runner.Diff // when significant
+		unit  string
+		// of names the metric whose mean difference is cited, when it is
+		// not the figure itself.
+		of string
+	}
+	var best candidate
+	best.score = -1
+	consider := func(c candidate, key string) {
+		if d := diffs[key]; d != nil && d.Significant {
+			c.score += 100
+			c.diff = d
+		}
+		if c.score > best.score {
+			best = c
+		}
+	}
 	for _, sa := range a.SLOs {
 		sb := findSLO(b, sa.Name)
 		if sb == nil {
@@ -444,29 +507,59 @@ func biggestDifference(a, b *runner.Result) string {
 		if sa.Verdict != sb.Verdict {
 			score += 10 + float64(verdictRank[sb.Verdict]-verdictRank[sa.Verdict])
 		}
-		if score > bestScore {
-			bestScore = score
-			best = fmt.Sprintf("%s: %s with %s, %s with %s (%s → %s).", sa.Name,
-				FormatValue(sa.Value, sa.Unit), variantName(a), FormatValue(sb.Value, sb.Unit), variantName(b), sa.Verdict, sb.Verdict)
+		if score > 0 {
+			// An objective that moves at all comes before a headline
+			// figure (relChange is at most 2).
+			score += 2
 		}
-	}
-	if best != "" && bestScore > 0 {
-		return best
+		c := candidate{text: fmt.Sprintf("%s: %s with %s, %s with %s (%s → %s).", sa.Name,
+			FormatValue(sa.Value, sa.Unit), variantName(a), FormatValue(sb.Value, sb.Unit), variantName(b), sa.Verdict, sb.Verdict),
+			score: score, unit: sa.Unit}
+		key := sloMetric(sa)
+		if _, ok := diffs[key]; !ok && diffs[sa.Metric] != nil {
+			// runner.Differences pairs the metrics of MetricOrder, which
+			// hold a distribution's mean but not its percentiles: an
+			// objective on the p99 is judged by its metric's mean
+			// difference, and the sentence says so.
+			key, c.of = sa.Metric, sa.Metric
+		}
+		consider(c, key)
 	}
 	for _, n := range headline(a, 1000) {
 		sa, sb := a.Lookup(n), b.Lookup(n)
 		if sa == nil || sb == nil {
 			continue
 		}
-		if score := relChange(sa.Mean, sb.Mean); score > bestScore {
-			bestScore = score
-			best = fmt.Sprintf("%s: %s with %s, %s with %s.", n, FormatValue(sa.Mean, sa.Unit), variantName(a), FormatValue(sb.Mean, sb.Unit), variantName(b))
-		}
+		consider(candidate{text: fmt.Sprintf("%s: %s with %s, %s with %s.", n, FormatValue(sa.Mean, sa.Unit), variantName(a), FormatValue(sb.Mean, sb.Unit), variantName(b)),
+			score: relChange(sa.Mean, sb.Mean), unit: sa.Unit}, n)
 	}
-	if best == "" {
+	switch {
+	case best.text == "":
 		return "The runs' figures do not differ."
+	case best.diff != nil && best.of != "":
+		return best.text + fmt.Sprintf(" The difference in the mean of %s, %s, is significant at 95 %% (paired replications): its interval excludes zero.", best.of, formatDiff(best.diff, unitOf(a, best.of)))
+	case best.diff != nil:
+		return best.text + fmt.Sprintf(" The difference, %s, is significant at 95 %% (paired replications): its interval excludes zero.", formatDiff(best.diff, best.unit))
+	case diffs != nil:
+		return best.text + " No difference between the runs is significant at 95 % (paired replications): each interval includes zero."
 	}
-	return best
+	return best.text
+}
+
+func unitOf(r *runner.Result, metric string) string {
+	if st := r.Lookup(metric); st != nil {
+		return st.Unit
+	}
+	return ""
+}
+
+// sloMetric is the metric name (as in Result.MetricOrder) an objective
+// judges: the metric itself for its mean, else METRIC.STAT.
+func sloMetric(s runner.SLOResult) string {
+	if s.Stat == "" || s.Stat == "mean" {
+		return s.Metric
+	}
+	return s.Metric + "." + s.Stat
 }
 
 func knobDiffs(a, b *runner.Result) []string {
@@ -506,8 +599,14 @@ func riskSentence(r *runner.Result, compared bool) string {
 				unsure = s
 			}
 		default:
-			if m < tightMargin {
+			// Headroom is a share of the bound; a zero-tolerance objective
+			// ("no time unusable", ≤ 0) met has none to speak of, and
+			// "0 % of headroom" would read as a warning.
+			if !zeroBound(*s) && m < tightMargin {
 				tight, tightMargin = s, m
+			}
+			if tight == nil {
+				tight = s
 			}
 		}
 	}
@@ -525,6 +624,11 @@ func riskSentence(r *runner.Result, compared bool) string {
 		return "The risk is low: every objective is met."
 	}
 	return "The risk cannot be judged against objectives, as the scenario declares none: compare the headline figures with your own targets."
+}
+
+// zeroBound reports whether an objective's bound is zero.
+func zeroBound(s runner.SLOResult) bool {
+	return (s.Max != nil && *s.Max == 0) || (s.Min != nil && *s.Min == 0)
 }
 
 // sloMargin is how far s's value is inside its bound, as a fraction of the
@@ -548,10 +652,28 @@ func sloMargin(s runner.SLOResult) float64 {
 	return m
 }
 
-func formatPercent(f float64) string { return formatNumber(f*100) + "\u00a0%" }
+// formatPercent formats a share as a percentage to the precision a reader
+// uses: whole from 100 %, one decimal below, two significant digits under
+// 0.1 % ("+250 %", "-98.5 %", "8.8 %", "0.015 %").
+func formatPercent(f float64) string {
+	p := f * 100
+	var s string
+	switch a := math.Abs(p); {
+	case a >= 100:
+		s = strconv.FormatFloat(p, 'f', 0, 64)
+	case a >= 0.1:
+		s = strings.TrimSuffix(strconv.FormatFloat(p, 'f', 1, 64), ".0")
+	default:
+		s = formatNumber(p)
+		if a > 0 {
+			s = strconv.FormatFloat(p, 'g', 2, 64)
+		}
+	}
+	return s + "\u00a0%"
+}
 
-func (d *doc) charts(runs []*runner.Result) error {
-	charts := Charts(runs...)
+func (d *doc) charts(runs []*runner.Result, charts []Chart) error {
+	th := newChartText(d.fonts)
 	d.pdf.AddPage()
 	d.heading("Over time")
 	note := "Time of day on the x axis. Grey dashed lines mark the timeline's events, numbered as in the timeline table below."
@@ -567,10 +689,11 @@ func (d *doc) charts(runs []*runner.Result) error {
 	}
 	h := contentW * float64(ChartHeight/ChartWidth)
 	for i, c := range charts {
-		b, err := chartPNG(c, i)
+		b, err := chartPNG(c, i, th)
 		if err != nil {
 			return err
 		}
+		d.progress.step()
 		d.need(h + 2)
 		name := "chart-" + c.Name
 		d.pdf.RegisterImageOptionsReader(name, fpdf.ImageOptions{ImageType: "PNG"}, bytes.NewReader(b))
@@ -619,7 +742,16 @@ func (d *doc) figures(runs []*runner.Result) {
 	d.pdf.AddPage()
 	d.heading("All figures")
 	d.font(false, 9)
-	d.para("Each figure is the mean over the replications with its 95 % confidence interval in brackets. Station figures are prefixed station.NAME.")
+	d.para("Each figure is the mean over the replications with its 95 % confidence interval in brackets. No figure can be negative (each is a count, a rate, a duration, a size or a share), so intervals are cut at zero. Station figures are prefixed station.NAME.")
+	if s := replicationNote(runs); s != "" {
+		d.gap(1)
+		d.para(s)
+	}
+	if d.diffs != nil {
+		d.gap(1)
+		d.para(fmt.Sprintf("Difference (2nd − 1st) is %s's figure minus %s's, estimated from paired replications: both runs used the same seed, so replication i of each ran on the same random numbers (common random numbers) and the chance they share cancels in the difference. The interval is the 95 %% t interval of the per-replication differences, narrower than the two runs' own intervals suggest, and not cut at zero; the percentage is relative to %s's figure. Bold rows with a shaded difference are significant at 95 %%: the interval excludes zero.",
+			variantName(runs[1]), variantName(runs[0]), variantName(runs[0])))
+	}
 	d.gap(2)
 	names := append([]string(nil), runs[0].MetricOrder...)
 	if len(runs) == 2 {
@@ -637,19 +769,61 @@ func (d *doc) figures(runs []*runner.Result) {
 		d.para("The run recorded no figures.")
 		return
 	}
+	size := 8.0
 	cols := []column{{"Figure", 70, "L"}, {"Mean [95 % interval]", 110, "R"}}
 	if len(runs) == 2 {
 		cols = []column{{"Figure", 60, "L"}, {variantName(runs[0]), 60, "R"}, {variantName(runs[1]), 60, "R"}}
+		if d.diffs != nil {
+			// Four columns in the width of three: a size smaller, so that
+			// a figure with its interval mostly stays on one line.
+			cols = []column{{"Figure", 46, "L"}, {variantName(runs[0]), 37, "R"}, {variantName(runs[1]), 37, "R"}, {"Difference (2nd − 1st)", 60, "R"}}
+			size = 7.5
+		}
 	}
 	var rows [][]string
+	var styles []rowStyle
 	for _, n := range names {
 		row := []string{n}
+		unit := ""
 		for _, r := range runs {
-			row = append(row, FormatStat(r.Lookup(n)))
+			st := r.Lookup(n)
+			row = append(row, FormatStat(st))
+			if st != nil && unit == "" {
+				unit = st.Unit
+			}
+		}
+		var style rowStyle
+		if d.diffs != nil {
+			diff := d.diffs[n]
+			row = append(row, formatDiff(diff, unit))
+			if diff != nil && diff.Significant {
+				style = rowStyle{bold: true, cells: map[int][3]int{3: fillSignificant}}
+			}
 		}
 		rows = append(rows, row)
+		styles = append(styles, style)
 	}
-	d.table(cols, rows, nil, 8)
+	d.table(cols, rows, styles, size)
+}
+
+// replicationNote warns when the runs have few replications to estimate
+// intervals from: none with one, wide ones with two to four (the t
+// quantile for 95 % is 12.7 with two, 2.78 with five). It speaks of the
+// run with the fewest; empty when every run has five or more.
+func replicationNote(runs []*runner.Result) string {
+	n := 0
+	for _, r := range runs {
+		if r.Replications >= 1 && (n == 0 || r.Replications < n) {
+			n = r.Replications
+		}
+	}
+	switch {
+	case n == 1:
+		return "One replication: figures have no confidence interval; run with --replications 5 or more to get them."
+	case n >= 2 && n < 5:
+		return fmt.Sprintf("With %d replications the 95 %% intervals are wide; more replications narrow them.", n)
+	}
+	return ""
 }
 
 func (d *doc) knobs(runs []*runner.Result) {

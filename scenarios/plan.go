@@ -31,7 +31,11 @@ type Plan struct {
 	VariantTitle string
 	Values       knob.Values // at the start of the run
 	Changed      []string    // knobs whose start value differs from the default, in declaration order
-	Timeline     []Entry     // in time order; entries at the same time keep file order
+	// Overridden lists the knobs PlanOptions.Set gave a value, over the
+	// variant's, in declaration order: what a command to run the plan
+	// again must repeat besides the variant.
+	Overridden   []string
+	Timeline     []Entry // in time order; entries at the same time keep file order
 	Horizon      time.Duration
 	Warmup       time.Duration
 	Sample       time.Duration
@@ -114,6 +118,9 @@ func (sc *Scenario) plan(opt PlanOptions) (*Plan, error) {
 	for _, k := range sc.Knobs.All() {
 		if !p.Values[k.Name].Equal(k.Default) {
 			p.Changed = append(p.Changed, k.Name)
+		}
+		if slices.ContainsFunc(opt.Set, func(a Assignment) bool { return a.Knob == k.Name }) {
+			p.Overridden = append(p.Overridden, k.Name)
 		}
 	}
 	if opt.Seed != nil {

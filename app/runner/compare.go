@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"stormglass/scenarios"
@@ -51,11 +52,44 @@ func Compare(ctx context.Context, a, b *scenarios.Plan, opt Options) (*Compariso
 	if err != nil {
 		return nil, fmt.Errorf("variant %s: %w", b.Variant, err)
 	}
-	c := &Comparison{Scenario: a.Scenario.Meta.Name, A: ra, B: rb, Diff: map[string]*Diff{}}
-	for _, name := range ra.MetricOrder {
-		ds := make([]float64, len(ra.PerReplication))
-		for i := range ra.PerReplication {
-			ds[i] = rb.PerReplication[i][name] - ra.PerReplication[i][name]
+	diff, err := Differences(ra, rb)
+	if err != nil {
+		return nil, err
+	}
+	return &Comparison{Scenario: a.Scenario.Meta.Name, A: ra, B: rb, Diff: diff}, nil
+}
+
+// ErrNotPaired is returned by Differences for two results whose
+// replications cannot be paired.
+var ErrNotPaired = errors.New("runs cannot be paired")
+
+// Differences estimates B − A for every metric of a from paired
+// replications: replication i of each ran on the same random numbers, so
+// the two results must be of one scenario with the same seed and number
+// of replications (as Compare runs them, or two stored runs made so).
+func Differences(a, b *Result) (map[string]*Diff, error) {
+	switch {
+	case a.Scenario != b.Scenario:
+		return nil, fmt.Errorf("%w: scenarios %s and %s differ", ErrNotPaired, a.Scenario, b.Scenario)
+	case a.Seed != b.Seed:
+		return nil, fmt.Errorf("%w: seeds %d and %d differ", ErrNotPaired, a.Seed, b.Seed)
+	case len(a.PerReplication) != len(b.PerReplication) || len(a.PerReplication) == 0:
+		return nil, fmt.Errorf("%w: %d and %d replications", ErrNotPaired, len(a.PerReplication), len(b.PerReplication))
+	}
+	out := map[string]*Diff{}
+	for _, name := range a.MetricOrder {
+		ds := make([]float64, len(a.PerReplication))
+		paired := true
+		for i := range a.PerReplication {
+			bv, ok := b.PerReplication[i][name]
+			if !ok {
+				paired = false
+				break
+			}
+			ds[i] = bv - a.PerReplication[i][name]
+		}
+		if !paired {
+			continue // a metric only a has (a scenario edited between runs)
 		}
 		d := &Diff{Mean: mean(ds)}
 		if len(ds) > 1 {
@@ -63,11 +97,11 @@ func Compare(ctx context.Context, a, b *scenarios.Plan, opt Options) (*Compariso
 			d.CI95 = &[2]float64{s.Lo, s.Hi}
 			d.Significant = s.Lo > 0 || s.Hi < 0
 		}
-		if av := ra.lookup(name).Mean; av != 0 {
-			rel := d.Mean / av
+		if st := a.lookup(name); st != nil && st.Mean != 0 {
+			rel := d.Mean / st.Mean
 			d.Relative = &rel
 		}
-		c.Diff[name] = d
+		out[name] = d
 	}
-	return c, nil
+	return out, nil
 }

@@ -65,6 +65,9 @@ type KnobResult struct {
 	Default string `json:"default"`
 	Unit    string `json:"unit,omitempty"`
 	Changed bool   `json:"changed"`
+	// Set reports that the run's command set the value (--set), over the
+	// variant's; a command that runs it again repeats it.
+	Set bool `json:"set,omitempty"`
 }
 
 // Verdicts on an objective.

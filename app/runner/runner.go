@@ -105,6 +105,16 @@ func flatten(ms []scenarios.Measured) map[string]float64 {
 	return out
 }
 
+// interval95 is the 95 % confidence interval of the mean of xs, cut at
+// zero. Every metric is a count, a rate, a duration, a size or a share, so
+// none is negative; with few replications the t interval can still reach
+// below zero (53 errors [−112, 218] from two), which says only that the
+// mean may be near zero, and a negative bound would read as nonsense.
+func interval95(xs []float64) *[2]float64 {
+	s := stats.Summarize(xs, 0.95)
+	return &[2]float64{max(s.Lo, 0), s.Hi}
+}
+
 // meanSeries averages each series point over replications.
 func meanSeries(reps [][]scenarios.Series) []scenarios.Series {
 	if len(reps) == 0 || reps[0] == nil {
@@ -151,7 +161,7 @@ func summarise(plan *scenarios.Plan, res *sim.Replicated, events []scenarios.Eve
 	for _, k := range sc.Knobs.All() {
 		v := plan.Values[k.Name]
 		r.Knobs = append(r.Knobs, KnobResult{Name: k.Name, Value: v.String(), Default: k.Default.String(),
-			Unit: k.UnitText(), Changed: slices.Contains(plan.Changed, k.Name)})
+			Unit: k.UnitText(), Changed: slices.Contains(plan.Changed, k.Name), Set: slices.Contains(plan.Overridden, k.Name)})
 	}
 	column := func(name string) []float64 {
 		xs := make([]float64, len(res.Runs))
@@ -164,8 +174,7 @@ func summarise(plan *scenarios.Plan, res *sim.Replicated, events []scenarios.Eve
 		xs := column(info.Name)
 		s := &Stat{Unit: info.Unit.String(), Mean: mean(xs)}
 		if len(xs) > 1 {
-			sum := stats.Summarize(xs, 0.95)
-			s.CI95 = &[2]float64{sum.Lo, sum.Hi}
+			s.CI95 = interval95(xs)
 		}
 		if info.Distribution {
 			s.Min = ptr(slices.Min(column(info.Name + ".min")))
@@ -244,9 +253,8 @@ func judge(slo scenarios.SLO, runs []map[string]float64) SLOResult {
 	}
 	lo, hi := out.Value, out.Value
 	if len(xs) > 1 && slo.Stat != "min" && slo.Stat != "max" {
-		s := stats.Summarize(xs, 0.95)
-		lo, hi = s.Lo, s.Hi
-		out.CI95 = &[2]float64{lo, hi}
+		out.CI95 = interval95(xs)
+		lo, hi = out.CI95[0], out.CI95[1]
 	}
 	inside := func(x float64) bool {
 		return (slo.Min == nil || x >= *slo.Min) && (slo.Max == nil || x <= *slo.Max)

@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"testing"
 
 	"stormglass/scenarios"
@@ -81,6 +82,53 @@ func TestJudgeSaysUncertainWhenTheIntervalStraddlesTheBound(t *testing.T) {
 	} {
 		if got := judge(slo, runs(tc.xs...)).Verdict; got != tc.want {
 			t.Errorf("%v: verdict %s, want %s", tc.xs, got, tc.want)
+		}
+	}
+}
+
+// A metric's interval never reaches below zero (no metric is negative),
+// and above zero it is the t interval unchanged.
+func TestIntervalIsCutAtZero(t *testing.T) {
+	cut := interval95([]float64{0, 106}) // mean 53, t interval about [−620, 726]
+	if cut[0] != 0 || cut[1] < 600 {
+		t.Errorf("interval of {0, 106} = %v, want [0, >600]", *cut)
+	}
+	whole := interval95([]float64{10, 11, 12})
+	if whole[0] <= 8 || whole[0] >= 11 || whole[1] <= 11 || whole[1] >= 14 || whole[0]+whole[1] != 22 {
+		t.Errorf("interval of {10, 11, 12} = %v, want symmetric about 11", *whole)
+	}
+	max := 100.0
+	v := judge(scenarios.SLO{Name: "errors", Metric: "m", Stat: "mean", Max: &max},
+		[]map[string]float64{{"m": 0}, {"m": 106}})
+	if v.CI95 == nil || v.CI95[0] != 0 {
+		t.Errorf("objective interval %v, want it cut at 0", v.CI95)
+	}
+}
+
+// Differences pairs stored results the way Compare pairs fresh runs, and
+// refuses results whose replications cannot be paired.
+func TestDifferencesPairReplications(t *testing.T) {
+	a := &Result{Scenario: "s", Seed: 1, MetricOrder: []string{"m"}, Metrics: map[string]*Stat{"m": {Mean: 2}},
+		PerReplication: []map[string]float64{{"m": 1}, {"m": 3}}}
+	b := &Result{Scenario: "s", Seed: 1, MetricOrder: []string{"m"}, Metrics: map[string]*Stat{"m": {Mean: 4}},
+		PerReplication: []map[string]float64{{"m": 3.1}, {"m": 5}}}
+	d, err := Differences(a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Paired, the differences 2.1 and 2 are nearly constant: significant,
+	// though unpaired the two samples overlap.
+	if m := d["m"]; m == nil || m.Mean != 2.05 || !m.Significant || m.Relative == nil || *m.Relative != 1.025 {
+		t.Errorf("difference %+v, want mean 2.05, significant, relative 1.025", d["m"])
+	}
+	for _, bad := range []*Result{
+		{Scenario: "other", Seed: 1, PerReplication: b.PerReplication},
+		{Scenario: "s", Seed: 2, PerReplication: b.PerReplication},
+		{Scenario: "s", Seed: 1, PerReplication: b.PerReplication[:1]},
+	} {
+		if _, err := Differences(a, bad); !errors.Is(err, ErrNotPaired) {
+			t.Errorf("Differences with %s seed %d, %d replications: error %v, want ErrNotPaired",
+				bad.Scenario, bad.Seed, len(bad.PerReplication), err)
 		}
 	}
 }
