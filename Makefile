@@ -1,8 +1,16 @@
 # Stormglass build entry points. `make` alone lists them.
 
 GO ?= go
-# Arguments for `make run`, e.g. make run ARGS='-scenario x.yaml'.
+# Arguments for `make run`, e.g. make run ARGS='run checkout'. Without
+# them, make run replays the default incident against its remediation and
+# writes the capacity report to reports/.
 ARGS ?=
+DEFAULT_RUN := report reactive-outage-2025 --variant incident --variant remediated --out reports/reactive-outage-2025.pdf
+
+# Built binaries name their commit (a report's reproducibility block
+# prints it); the flag overrides a GOFLAGS=-buildvcs=false, and outside a
+# Git checkout auto stamps nothing rather than failing. go run never stamps.
+VCS := -buildvcs=auto
 
 # The packages with concurrent code, which the race detector should see.
 RACE_PKGS := ./realtime/... ./sim/... ./app/runner/... ./models/db/... ./models/service/...
@@ -38,8 +46,10 @@ deps-bench: ## install the Python/SimPy peer the benchmark compares against
 deps-package: ## install what fyne package needs (xz)
 	@scripts/deps.sh package
 
-run: deps ## run the app; ARGS='...' passes arguments
-	$(GO) run . $(ARGS)
+run: deps ## replay the default incident and write its report to reports/; ARGS='...' runs a command instead
+	@mkdir -p reports
+	$(GO) build $(VCS) -o stormglass .
+	./stormglass $(if $(strip $(ARGS)),$(ARGS),$(DEFAULT_RUN))
 
 test: deps ## gofmt check, vet, all tests (files for a person to look at go to artifacts/), then the race pass (what CI runs)
 	@$(MAKE) --no-print-directory fmt-check
@@ -61,10 +71,11 @@ fmt-check: ## fail listing the .go files gofmt would change
 race: deps ## the -short race pass alone
 	$(RACE)
 
-bench: deps deps-bench ## kernel and invalidation benchmarks, the 2025 outage, flash-sale and 3 a.m. replays, the backoff study, then the comparison with SimPy
+bench: deps deps-bench ## kernel and invalidation benchmarks, the 2025 outage, flash-sale and 3 a.m. replays, report rendering and history opening, the backoff study, then the comparison with SimPy
 	$(GO) test -run '^$$' -bench . -benchmem ./sim/... ./realtime/...
 	$(GO) test -run '^$$' -bench 'OutageReplay|FlashSale' -benchtime 1x ./scenarios/
 	$(GO) test -run '^$$' -bench Night -benchtime 1x ./models/wsfleet/
+	$(GO) test -run '^$$' -bench 'WritePDF|Open' -benchtime 3x ./export/ ./app/history/
 	$(GO) run . backoff-study -quiet
 	@if [ -f bench/go.mod ]; then \
 		echo 'cd bench && $(GO) run ./cmd/compare'; \

@@ -43,6 +43,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return compareCmd(ctx, args, stdout, stderr)
 	case "history":
 		return historyCmd(ctx, args, stdout, stderr)
+	case "report":
+		return reportCmd(ctx, args, stdout, stderr)
 	case "demo":
 		return demo(ctx, args, stdout, stderr)
 	case "backoff-study":
@@ -64,6 +66,8 @@ Commands:
   run             run a scenario and print its summary (the default command;
                   with no scenario named, the built-in `+DefaultScenario+`)
   compare         run two variants of a scenario side by side
+  report          write the capacity report (PDF) of a run or of two variants,
+                  or again from runs kept in history
   history         the runs kept so far: list, show ID, delete ID, export ID
   validate        check scenario files without running them
   scenarios       list the built-in scenarios

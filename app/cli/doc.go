@@ -4,10 +4,12 @@
 //
 //	stormglass run [SCENARIO] [--variant V] [--set knob=value]... [--seed N]
 //	               [--replications R] [--until DURATION]
-//	               [--format table|json|csv] [--out PATH] [--quiet]
-//	               [--db PATH] [--no-history]
-//	stormglass history [list|show ID|delete ID|export ID] [--db PATH]
+//	               [--format table|json|csv|series|pdf] [--out PATH|DIR/]
+//	               [--quiet] [--db PATH] [--no-history]
 //	stormglass compare SCENARIO --variant A --variant B [same flags]
+//	stormglass report [SCENARIO [--variant A [--variant B]]] [same flags]
+//	stormglass report RUN-ID [RUN-ID] [--out PATH|DIR/] [--db PATH]
+//	stormglass history [list|show ID|delete ID|export ID] [--db PATH]
 //	stormglass validate FILE...
 //	stormglass scenarios
 //	stormglass knobs SCENARIO [--variant V]
@@ -18,9 +20,25 @@
 // Exit codes: 0 success, 1 the run failed, 2 bad usage or input (a
 // malformed scenario, a knob out of range, an unknown variant, a path that
 // cannot be written). Results go to standard output or, with --out, to a
-// file written whole or not at all, in the format its extension names.
+// file written whole or not at all, in the format its extension names:
+// .json the result, .csv the figures, .pdf the capacity report (export/);
+// --format series gives every series as CSV. An --out that is a directory
+// (ending in /) gets every format at once: report.pdf, result.json (or
+// comparison.json), figures.csv, series.csv (one per run) and
+// charts/NAME.png and .svg. The path and the report's fonts are checked
+// before the run, so a long run never ends in "cannot write".
+//
+// report writes the capacity report: of a scenario's run, of two variants
+// run on common random numbers (with each figure's paired difference), or
+// again from one or two runs kept in history, without running anything;
+// the same stored runs give the same report, byte for byte, when
+// SOURCE_DATE_EPOCH fixes its date. Two stored runs of one scenario with
+// the same seed and replications pair up; others are reported side by
+// side without differences, and the command says why.
+//
 // A progress bar is drawn on standard error when it is a terminal, for
-// runs longer than a second, unless --quiet.
+// jobs longer than a second (a run, then the report's charts), unless
+// --quiet.
 //
 // Every run is kept in run history (app/history, SQLite in the user's
 // data directory, or --db): started before it runs, finished, failed or

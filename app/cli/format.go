@@ -235,27 +235,39 @@ func stationFieldOrder(r *runner.Result, station string) []string {
 
 func writeCompareTable(w io.Writer, c *runner.Comparison) error {
 	ew := &errWriter{w: w}
-	fmt.Fprintf(ew, "%s · %s\nA = %s, B = %s · seed %d · %d paired replications of %s\n\n", c.Scenario, c.A.Title,
-		c.A.Variant, c.B.Variant, c.A.Seed, c.A.Replications, fmtSeconds(c.A.HorizonS))
+	fmt.Fprintf(ew, "%s · %s\nA = %s, B = %s", c.Scenario, c.A.Title, c.A.Variant, c.B.Variant)
+	if c.Diff != nil {
+		fmt.Fprintf(ew, " · seed %d · %d paired replications of %s\n\n", c.A.Seed, c.A.Replications, fmtSeconds(c.A.HorizonS))
+	} else {
+		fmt.Fprintf(ew, " · seeds %d and %d, %d and %d replications: not paired, so no differences with intervals\n\n",
+			c.A.Seed, c.B.Seed, c.A.Replications, c.B.Replications)
+	}
 	tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "METRIC\tA: %s\tB: %s\tB − A\t95%% CI\tCHANGE\t\n", c.A.Variant, c.B.Variant)
 	for _, name := range c.A.MetricNames() {
 		a, b, d := c.A.Lookup(name), c.B.Lookup(name), c.Diff[name]
-		ci, change, sig := "", "", ""
-		if d.CI95 != nil {
-			ci = "[" + strconv.FormatFloat(d.CI95[0], 'g', 3, 64) + ", " + strconv.FormatFloat(d.CI95[1], 'g', 3, 64) + "]"
+		bv, diff, ci, change, sig := "–", "", "", "", ""
+		if b != nil {
+			bv = fmtValue(b.Mean, b.Unit)
 		}
-		if d.Relative != nil {
-			change = fmt.Sprintf("%+.1f%%", 100**d.Relative)
+		if d != nil {
+			diff = fmtValue(d.Mean, a.Unit)
+			if d.CI95 != nil {
+				ci = "[" + strconv.FormatFloat(d.CI95[0], 'g', 3, 64) + ", " + strconv.FormatFloat(d.CI95[1], 'g', 3, 64) + "]"
+			}
+			if d.Relative != nil {
+				change = fmt.Sprintf("%+.1f%%", 100**d.Relative)
+			}
+			if d.Significant {
+				sig = "*"
+			}
 		}
-		if d.Significant {
-			sig = "*"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", name, fmtValue(a.Mean, a.Unit), fmtValue(b.Mean, b.Unit),
-			fmtValue(d.Mean, a.Unit), ci, change, sig)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", name, fmtValue(a.Mean, a.Unit), bv, diff, ci, change, sig)
 	}
 	tw.Flush()
-	fmt.Fprintln(ew, "\n* the 95% interval of the paired difference excludes zero.")
+	if c.Diff != nil {
+		fmt.Fprintln(ew, "\n* the 95% interval of the paired difference excludes zero.")
+	}
 	for _, pair := range []*runner.Result{c.A, c.B} {
 		if len(pair.SLOs) == 0 {
 			continue
@@ -274,11 +286,17 @@ func writeCompareCSV(w io.Writer, c *runner.Comparison) error {
 	cw.Write([]string{"metric", "unit", "a_mean", "b_mean", "diff_mean", "diff_ci95_lo", "diff_ci95_hi", "relative", "significant"})
 	for _, name := range c.A.MetricNames() {
 		a, b, d := c.A.Lookup(name), c.B.Lookup(name), c.Diff[name]
-		lo, hi := "", ""
-		if d.CI95 != nil {
-			lo, hi = num(&d.CI95[0]), num(&d.CI95[1])
+		row := []string{name, a.Unit, num(&a.Mean), "", "", "", "", "", ""}
+		if b != nil {
+			row[3] = num(&b.Mean)
 		}
-		cw.Write([]string{name, a.Unit, num(&a.Mean), num(&b.Mean), num(&d.Mean), lo, hi, num(d.Relative), strconv.FormatBool(d.Significant)})
+		if d != nil {
+			row[4], row[7], row[8] = num(&d.Mean), num(d.Relative), strconv.FormatBool(d.Significant)
+			if d.CI95 != nil {
+				row[5], row[6] = num(&d.CI95[0]), num(&d.CI95[1])
+			}
+		}
+		cw.Write(row)
 	}
 	cw.Flush()
 	return cw.Error()

@@ -22,16 +22,35 @@ func (f *dbFlag) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.path, "db", "", "run history database (default: stormglass/history.db in the user's data directory)")
 }
 
+// path is the history file the flag names, or the default one.
+func (f *dbFlag) resolve() (string, error) {
+	if f.path != "" {
+		return f.path, nil
+	}
+	path, err := history.DefaultPath()
+	if err != nil {
+		return "", fmt.Errorf("run history: %w", err)
+	}
+	return path, nil
+}
+
 // open opens the history the flag names, or the default one.
 func (f *dbFlag) open() (*history.Store, error) {
-	path := f.path
-	if path == "" {
-		var err error
-		if path, err = history.DefaultPath(); err != nil {
-			return nil, fmt.Errorf("run history: %w", err)
-		}
+	path, err := f.resolve()
+	if err != nil {
+		return nil, err
 	}
 	return history.Open(path)
+}
+
+// openReadOnly opens the history for reading only: a report of stored
+// runs must not change the file, and works on one it cannot write.
+func (f *dbFlag) openReadOnly() (*history.Store, error) {
+	path, err := f.resolve()
+	if err != nil {
+		return nil, err
+	}
+	return history.OpenOptions(path, history.Options{ReadOnly: true})
 }
 
 func historyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {

@@ -48,6 +48,14 @@ func (b *progressBar) set(done int) {
 	fmt.Fprintf(b.w, "\r%s", renderBar(b.label, done, b.total, time.Since(b.start)))
 }
 
+// setTotal changes the number of steps, for a job that learns it as it
+// goes.
+func (b *progressBar) setTotal(total int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.total = total
+}
+
 // done ends the bar's line, if one was drawn.
 func (b *progressBar) done() {
 	b.mu.Lock()

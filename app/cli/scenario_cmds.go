@@ -11,10 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
-	"time"
 
-	"stormglass/app/history"
-	"stormglass/app/runner"
 	"stormglass/knob"
 	"stormglass/scenarios"
 )
@@ -41,8 +38,8 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.seed, "seed", "", "run seed (default: the scenario's); the same seed gives the same results")
 	fs.IntVar(&f.replications, "replications", 0, "independent replications, 1 to 10000 (default: the scenario's)")
 	fs.StringVar(&f.until, "until", "", "simulated time to run, e.g. 30m or 2h (default: the scenario's horizon)")
-	fs.StringVar(&f.format, "format", "", "output format: table, json or csv (default: from --out's extension, else table)")
-	fs.StringVar(&f.out, "out", "", "write the result to this file instead of standard output")
+	fs.StringVar(&f.format, "format", "", "output format: "+formatNames+" (default: from --out's extension, else table)")
+	fs.StringVar(&f.out, "out", "", "write the result to this file (.json, .csv, .pdf: the format by extension) or, for every format at once\n(report, JSON, CSV, series, charts as PNG and SVG), to this directory (a path ending in /)")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress bar")
 	f.db.register(fs)
 	fs.BoolVar(&f.noHistory, "no-history", false, "do not keep the run in run history")
@@ -79,26 +76,6 @@ func (f *runFlags) planOptions(sc *scenarios.Scenario, variant string) (scenario
 	return opt, nil
 }
 
-// outputFormat decides the format from --format, else --out's extension.
-func (f *runFlags) outputFormat() (string, error) {
-	format := f.format
-	if format == "" {
-		switch strings.ToLower(filepath.Ext(f.out)) {
-		case ".json":
-			format = "json"
-		case ".csv":
-			format = "csv"
-		default:
-			format = "table"
-		}
-	}
-	switch format {
-	case "table", "json", "csv":
-		return format, nil
-	}
-	return "", usagef("flag --format: %q: expected table, json or csv", format)
-}
-
 // output opens where the result goes. A file is written beside its final
 // name and renamed into place when complete, so a failed or interrupted
 // run never leaves half a file, and an unwritable path is found before a
@@ -120,6 +97,13 @@ func openOutput(path string, stdout io.Writer) (*output, error) {
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
 		return nil, usagef("flag --out: cannot write %s: %v", path, unwrapPathError(err))
+	}
+	// CreateTemp makes the file private (0600); a result or report is an
+	// ordinary file, readable as any other the user writes.
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return nil, fmt.Errorf("writing %s: %w", path, err)
 	}
 	return &output{w: tmp, tmp: tmp, final: path}, nil
 }
@@ -188,64 +172,14 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(pos) == 1 {
 		ref = pos[0]
 	}
-	code, err := runScenario(ctx, ref, variant, &f, stdout, stderr)
-	if err != nil {
+	var variants []string
+	if variant != "" {
+		variants = []string{variant}
+	}
+	if err := runScenarios(ctx, ref, variants, &f, formatTable, false, stdout, stderr); err != nil {
 		return fail(stderr, "run", err)
 	}
-	return code
-}
-
-func runScenario(ctx context.Context, ref, variant string, f *runFlags, stdout, stderr io.Writer) (int, error) {
-	format, err := f.outputFormat()
-	if err != nil {
-		return 0, err
-	}
-	sc, err := scenarios.Open(ref)
-	if err != nil {
-		return 0, err
-	}
-	opt, err := f.planOptions(sc, variant)
-	if err != nil {
-		return 0, err
-	}
-	plan, err := sc.Plan(opt)
-	if err != nil {
-		return 0, err
-	}
-	out, err := openOutput(f.out, stdout)
-	if err != nil {
-		return 0, err
-	}
-	rec := startRecording(ctx, &f.db, !f.noHistory, history.MetaFromPlan(plan), stderr)
-	bar := newProgressBar(stderr, "simulating "+sc.Meta.Name, 1000, f.quiet)
-	start := time.Now()
-	res, err := runner.Run(ctx, plan, runner.Options{Progress: func(x float64) { bar.set(int(x * 1000)) }})
-	bar.done()
-	rec.finish(ctx, res, err, time.Since(start))
-	if err != nil {
-		out.abort()
-		return ExitFailure, fmt.Errorf("%s: %w", sc.File, err)
-	}
-	switch format {
-	case "json":
-		err = writeJSON(out.w, res)
-	case "csv":
-		err = writeCSV(out.w, res)
-	default:
-		err = writeTable(out.w, res)
-	}
-	if err == nil {
-		err = out.commit()
-	} else {
-		out.abort()
-	}
-	if err != nil {
-		return ExitFailure, err
-	}
-	if f.out != "" && !f.quiet {
-		fmt.Fprintf(stderr, "wrote %s (%s) in %.1fs\n", f.out, format, time.Since(start).Seconds())
-	}
-	return ExitOK, nil
+	return ExitOK
 }
 
 func writeJSON(w io.Writer, v any) error {
@@ -350,7 +284,8 @@ func knobsCmd(_ context.Context, args []string, stdout, stderr io.Writer) int {
 func compareCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("compare", "SCENARIO --variant A --variant B [flags]",
 		"Run two variants of a scenario on the same random numbers and print each\n"+
-			"metric side by side with the difference B − A and its 95% interval.", stderr)
+			"metric side by side with the difference B − A and its 95% interval.\n"+
+			"--out report.pdf writes the capacity report of both instead.", stderr)
 	var f runFlags
 	var variants multiFlag
 	fs.Var(&variants, "variant", "a variant to compare (give exactly two)")
@@ -365,51 +300,58 @@ func compareCmd(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if len(variants) != 2 {
 		return fail(stderr, "compare", usagef("expected two --variant flags, got %d", len(variants)))
 	}
-	format, err := f.outputFormat()
-	if err != nil {
-		return fail(stderr, "compare", err)
-	}
-	sc, err := scenarios.Open(pos[0])
-	if err != nil {
-		return fail(stderr, "compare", err)
-	}
-	var plans [2]*scenarios.Plan
-	for i, v := range variants {
-		opt, err := f.planOptions(sc, v)
-		if err != nil {
-			return fail(stderr, "compare", err)
-		}
-		if plans[i], err = sc.Plan(opt); err != nil {
-			return fail(stderr, "compare", err)
-		}
-	}
-	out, err := openOutput(f.out, stdout)
-	if err != nil {
-		return fail(stderr, "compare", err)
-	}
-	bar := newProgressBar(stderr, "comparing "+sc.Meta.Name, 1000, f.quiet)
-	c, err := runner.Compare(ctx, plans[0], plans[1], runner.Options{Progress: func(x float64) { bar.set(int(x * 1000)) }})
-	bar.done()
-	if err != nil {
-		out.abort()
-		fmt.Fprintf(stderr, "stormglass compare: %s: %v\n", sc.File, err)
-		return ExitFailure
-	}
-	switch format {
-	case "json":
-		err = writeJSON(out.w, c)
-	case "csv":
-		err = writeCompareCSV(out.w, c)
-	default:
-		err = writeCompareTable(out.w, c)
-	}
-	if err == nil {
-		err = out.commit()
-	} else {
-		out.abort()
-	}
-	if err != nil {
+	if err := runScenarios(ctx, pos[0], variants, &f, formatTable, false, stdout, stderr); err != nil {
 		return fail(stderr, "compare", err)
 	}
 	return ExitOK
+}
+
+// runScenarios runs one variant of a scenario, or two compared, and
+// writes the results as the flags say (fallback: the format when neither
+// --format nor --out's extension names one). With summary, the summary
+// table goes to stdout as well when the results go to a file.
+func runScenarios(ctx context.Context, ref string, variants []string, f *runFlags, fallback string, summary bool, stdout, stderr io.Writer) error {
+	format, err := chooseFormat(f.format, f.out, fallback)
+	if err != nil {
+		return err
+	}
+	sc, err := scenarios.Open(ref)
+	if err != nil {
+		return err
+	}
+	if len(variants) == 0 {
+		variants = []string{""}
+	}
+	if format == formatSeries && len(variants) == 2 {
+		return usagef("flag --format series: the series CSV holds one run; name a directory with --out to get one per run")
+	}
+	var plans []*scenarios.Plan
+	for _, v := range variants {
+		opt, err := f.planOptions(sc, v)
+		if err != nil {
+			return err
+		}
+		p, err := sc.Plan(opt)
+		if err != nil {
+			return err
+		}
+		plans = append(plans, p)
+	}
+	dest, err := prepare(format, f.out, f.quiet)
+	if err != nil {
+		return err
+	}
+	res, err := execute(ctx, plans, f, stderr)
+	if err != nil {
+		return err
+	}
+	if summary && f.out != "" {
+		if err := dest.encode(stdout, formatTable, res, stderr); err != nil {
+			return err
+		}
+	}
+	if err := dest.write(res, stdout, stderr); err != nil {
+		return err
+	}
+	return nil
 }
