@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"stormglass/app/history"
 	"stormglass/app/runner"
@@ -216,7 +217,7 @@ func reportTime() time.Time {
 // chart as PNG and SVG. It returns the names written, relative to d.out.
 func (d *destination) writeDir(res *results, stderr io.Writer) ([]string, error) {
 	var files []string
-	put := func(name, format string) error {
+	put := func(name, format string, res *results) error {
 		path := filepath.Join(d.out, name)
 		o, err := openOutput(path, nil)
 		if err != nil {
@@ -239,7 +240,7 @@ func (d *destination) writeDir(res *results, stderr io.Writer) ([]string, error)
 	for _, f := range []struct{ name, format string }{
 		{"report.pdf", formatPDF}, {jsonName, formatJSON}, {"figures.csv", formatCSV},
 	} {
-		if err := put(f.name, f.format); err != nil {
+		if err := put(f.name, f.format, res); err != nil {
 			return files, err
 		}
 	}
@@ -249,20 +250,9 @@ func (d *destination) writeDir(res *results, stderr io.Writer) ([]string, error)
 		if len(res.runs) == 2 {
 			name = "series-" + labels[i] + ".csv"
 		}
-		one := &results{runs: []*runner.Result{r}}
-		path := filepath.Join(d.out, name)
-		o, err := openOutput(path, nil)
-		if err != nil {
+		if err := put(name, formatSeries, &results{runs: []*runner.Result{r}}); err != nil {
 			return files, err
 		}
-		if err := d.encode(o.w, formatSeries, one, stderr); err != nil {
-			o.abort()
-			return files, fmt.Errorf("%s: %w", path, err)
-		}
-		if err := o.commit(); err != nil {
-			return files, err
-		}
-		files = append(files, name)
 	}
 	charts, err := export.WriteCharts(filepath.Join(d.out, "charts"), []string{"png", "svg"}, d.fonts, res.runs...)
 	if err != nil {
@@ -288,28 +278,20 @@ func runLabels(runs []*runner.Result) []string {
 	return labels
 }
 
-// fileSafe keeps letters, digits, '-' and '_' (any script), so a variant
-// name cannot reach outside the directory.
+// fileSafe keeps letters and digits (any script), '-' and '_', and turns
+// anything else into '_', so a variant name cannot reach outside the
+// directory or upset a shell.
 func fileSafe(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r == '-' || r == '_' || r == '.' && b.Len() > 0:
-			b.WriteRune(r)
-		case r >= '0' && r <= '9', r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r > 0x7f && !isSpaceOrControl(r):
-			b.WriteRune(r)
-		default:
-			b.WriteRune('_')
+	safe := strings.Map(func(r rune) rune {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) || r == '-' || r == '_' {
+			return r
 		}
-	}
-	if b.Len() == 0 {
+		return '_'
+	}, s)
+	if safe == "" {
 		return "run"
 	}
-	return b.String()
-}
-
-func isSpaceOrControl(r rune) bool {
-	return r == 0x85 || r == 0xa0 || (r >= 0x2000 && r <= 0x200f) || r == 0x2028 || r == 0x2029 || r == 0x3000
+	return safe
 }
 
 // execute runs one plan or two (paired, on common random numbers) with a
@@ -340,6 +322,7 @@ func execute(ctx context.Context, plans []*scenarios.Plan, f *runFlags, stderr i
 		}
 	}
 	bar.done()
+	// Compare runs the two one after the other: each gets half the time.
 	wall := time.Since(start) / time.Duration(len(plans))
 	for i, rec := range recs {
 		var r *runner.Result

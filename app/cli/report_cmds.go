@@ -79,8 +79,8 @@ func report(ctx context.Context, pos, variants []string, f *runFlags, given []st
 	if f.out == "" {
 		f.out = defaultReportName(ref, variants)
 	}
-	if !isDirPath(f.out) && !strings.EqualFold(filepath.Ext(f.out), ".pdf") {
-		return usagef("flag --out %s: expected a .pdf file, or a directory (ending in /) for every format", f.out)
+	if err := checkReportOut(f.out); err != nil {
+		return err
 	}
 	f.format = ""
 	return runScenarios(ctx, ref, variants, f, formatPDF, true, stdout, stderr)
@@ -105,8 +105,8 @@ func reportStored(ctx context.Context, pos []string, f *runFlags, stdout, stderr
 			f.out = fmt.Sprintf("run-%d-vs-%d.pdf", ids[0], ids[1])
 		}
 	}
-	if !isDirPath(f.out) && !strings.EqualFold(filepath.Ext(f.out), ".pdf") {
-		return usagef("flag --out %s: expected a .pdf file, or a directory (ending in /) for every format", f.out)
+	if err := checkReportOut(f.out); err != nil {
+		return err
 	}
 	format := formatPDF
 	if isDirPath(f.out) {
@@ -154,6 +154,15 @@ func reportStored(ctx context.Context, pos []string, f *runFlags, stdout, stderr
 		return err
 	}
 	return dest.write(res, stdout, stderr)
+}
+
+// checkReportOut refuses a report --out that is neither a PDF nor a
+// directory.
+func checkReportOut(out string) error {
+	if !isDirPath(out) && !strings.EqualFold(filepath.Ext(out), ".pdf") {
+		return usagef("flag --out %s: expected a .pdf file, or a directory (ending in /) for every format", out)
+	}
+	return nil
 }
 
 // defaultReportName names a report after its scenario and variants.
