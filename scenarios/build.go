@@ -314,10 +314,8 @@ func (w *World) Set(as []Assignment) error {
 		if err := k.Check(a.Value); err != nil {
 			return fmt.Errorf("knob %s: %w", a.Knob, err)
 		}
-		for _, u := range w.plan.Scenario.uses[a.Knob] {
-			if !u.live {
-				return fmt.Errorf("knob %s cannot change mid-run: it sets %s", a.Knob, u.field)
-			}
+		if live, field := w.plan.Scenario.LiveKnob(a.Knob); !live {
+			return fmt.Errorf("knob %s cannot change mid-run: it sets %s", a.Knob, field)
 		}
 	}
 	old := w.values.Clone()

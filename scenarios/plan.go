@@ -328,3 +328,15 @@ func (p *Plan) ChangesModel() bool {
 	}
 	return false
 }
+
+// LiveKnob reports whether a knob can be turned mid-run (every field it
+// sets follows it live); when not, field names the first field that
+// cannot, for the reason a user is shown.
+func (sc *Scenario) LiveKnob(name string) (live bool, field string) {
+	for _, u := range sc.uses[name] {
+		if !u.live {
+			return false, u.field
+		}
+	}
+	return true, ""
+}

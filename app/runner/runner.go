@@ -62,8 +62,7 @@ func Run(ctx context.Context, plan *scenarios.Plan, opt Options) (*Result, error
 	steady := !plan.ChangesModel()
 	res, err := sim.Replicate(ctx, plan.Seed, sim.ReplicateOptions{Replications: reps, Workers: opt.Workers},
 		func(ctx context.Context, rep int, s sim.Streams) (map[string]float64, error) {
-			k := sim.NewKernel(sim.Config{Seed: s.Seed(), Epoch: plan.Epoch(), Limits: sim.Limits{MaxHeapBytes: heapLimit}})
-			w, err := scenarios.Build(k, s, plan)
+			k, w, err := startWorld(plan, s)
 			if err != nil {
 				return nil, err
 			}
@@ -71,10 +70,6 @@ func Run(ctx context.Context, plan *scenarios.Plan, opt Options) (*Result, error
 				if model, values, ok := w.Theory(); ok {
 					theory.model, theory.values = model, values
 				}
-			}
-			w.Start()
-			if plan.Warmup > 0 {
-				k.AtFunc(plan.Warmup, w.ResetStats)
 			}
 			k.OnProgress(every, func(p sim.Progress) { report(rep, p.Fraction()) })
 			if err := k.RunUntil(ctx, plan.Horizon); err != nil {
@@ -88,6 +83,21 @@ func Run(ctx context.Context, plan *scenarios.Plan, opt Options) (*Result, error
 		return nil, err
 	}
 	return summarise(plan, res, events[0], meanSeries(series), theory.model, theory.values), nil
+}
+
+// startWorld builds one replication's world on its own kernel and starts
+// it: the timeline scheduled, statistics reset after the warm-up.
+func startWorld(plan *scenarios.Plan, s sim.Streams) (*sim.Kernel, *scenarios.World, error) {
+	k := sim.NewKernel(sim.Config{Seed: s.Seed(), Epoch: plan.Epoch(), Limits: sim.Limits{MaxHeapBytes: heapLimit}})
+	w, err := scenarios.Build(k, s, plan)
+	if err != nil {
+		return nil, nil, err
+	}
+	w.Start()
+	if plan.Warmup > 0 {
+		k.AtFunc(plan.Warmup, w.ResetStats)
+	}
+	return k, w, nil
 }
 
 // flatten turns a replication's measurements into named scalars: the
