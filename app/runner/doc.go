@@ -26,4 +26,34 @@
 // sees the same random arrivals where the models allow, and estimates the
 // difference of each metric from the paired per-replication differences:
 // a tighter interval than comparing two independent means.
+//
+// # One replication, live
+//
+// A Session is replication 0 of a plan run by stretches of simulated time
+// (AdvanceTo), with knobs turned between stretches (Set) taking effect at
+// the current simulated time and recorded on the timeline. Played to the
+// horizon with no knob turned, its Result is Run's at one replication, to
+// the byte.
+//
+// # Replaying live
+//
+// A Player drives a Session on a goroutine of its own, so that the
+// desktop app stays responsive while a day-long replay runs. The app
+// plays, pauses, steps, changes the speed, turns knobs and restarts
+// through the Player's methods, from any goroutine; the Player hands it a
+// Frame (a copy of the replay's state, series included) after every
+// change and about 15 times a second while playing, for the live charts.
+//
+// At speed x, simulated time follows wall time × x from where play (or
+// the last change of speed) started. The simulation advances in chunks
+// sized to take about half a frame of wall time each, and a chunk in
+// progress is cancelled when a command arrives, so a pause takes effect
+// within a few thousand events however slow the model. When the model cannot keep
+// up, the replay runs as fast as it can and frames say Behind; the time
+// lost is not made up later, so the replay never races ahead to catch up.
+// At speed 0 the replay runs as fast as possible.
+//
+// How the replay is chunked never changes what it computes: played to the
+// horizon with no knob turned, a replay's Result is that of Run with the
+// plan at one replication.
 package runner
