@@ -40,6 +40,9 @@ type Chart struct {
 	Events []ChartEvent
 	// ClockS is the time of day at time 0, for the x axis.
 	ClockS float64
+	// HorizonS is the first run's horizon. The report's x axis ends at the
+	// last point; a live chart's spans at least the horizon (RenderChart).
+	HorizonS float64
 }
 
 // ChartLine is one series in a chart.
@@ -56,6 +59,8 @@ type ChartLine struct {
 type ChartEvent struct {
 	TimeS float64
 	Label string // "1", "2", … or "B1" for the second run's own events
+	// Kind and Text are the timeline's, for a reader pointing at the mark.
+	Kind, Text string
 }
 
 // chartKind is a chart the report draws when the run has series for it.
@@ -149,7 +154,7 @@ func Charts(runs ...*runner.Result) []Chart {
 		if len(picked) == 0 {
 			continue
 		}
-		c := Chart{Name: k.name, Title: k.title, Unit: unit, ClockS: first.ClockS}
+		c := Chart{Name: k.name, Title: k.title, Unit: unit, ClockS: first.ClockS, HorizonS: first.HorizonS}
 		for _, s := range picked {
 			for ri, r := range runs {
 				if r == nil {
@@ -218,7 +223,7 @@ type timelineEvent struct {
 func chartEvents(runs []*runner.Result) []ChartEvent {
 	var out []ChartEvent
 	for _, e := range timeline(runs) {
-		out = append(out, ChartEvent{TimeS: e.TimeS, Label: e.Label})
+		out = append(out, ChartEvent{TimeS: e.TimeS, Label: e.Label, Kind: e.Kind, Text: e.Text})
 	}
 	return out
 }
@@ -294,6 +299,13 @@ type legendEntry struct {
 // fonts: plot.New's defaults name gonum/plot's global Liberation fonts,
 // which have no Chinese, Japanese or Korean.
 func (c Chart) build(th chartText) (*plot.Plot, []legendEntry, error) {
+	return c.buildWith(th, func(l ChartLine) plotter.XYs { return decimate(l.Values, l.SampleS, MaxPoints) }, 0)
+}
+
+// buildWith is build with each line's points given by points and the x
+// axis reaching at least spanS: a live chart decimates to its width and
+// spans the whole horizon, so that it does not rescale as a replay runs.
+func (c Chart) buildWith(th chartText, points func(ChartLine) plotter.XYs, spanS float64) (*plot.Plot, []legendEntry, error) {
 	p := plot.New()
 	p.TextHandler = th
 	p.Title.Text = c.Title
@@ -325,7 +337,7 @@ func (c Chart) build(th chartText) (*plot.Plot, []legendEntry, error) {
 	idx := map[string]int{}
 	runs := map[int]bool{}
 	for _, l := range c.Lines {
-		xy := decimate(l.Values, l.SampleS, MaxPoints)
+		xy := points(l)
 		if len(xy) == 0 {
 			continue
 		}
@@ -356,6 +368,7 @@ func (c Chart) build(th chartText) (*plot.Plot, []legendEntry, error) {
 			}
 		}
 	}
+	xmax = math.Max(xmax, spanS)
 	if xmax > 0 {
 		p.X.Min, p.X.Max = 0, xmax
 	}
@@ -380,6 +393,12 @@ func (c Chart) draw(dc draw.Canvas, th chartText) error {
 	if err != nil {
 		return err
 	}
+	drawPlot(dc, th, p, legend)
+	return nil
+}
+
+// drawPlot draws p on dc above its legend.
+func drawPlot(dc draw.Canvas, th chartText, p *plot.Plot, legend []legendEntry) {
 	const cols = 3
 	rows := (len(legend) + cols - 1) / cols
 	lh := vg.Points(11)
@@ -398,7 +417,6 @@ func (c Chart) draw(dc draw.Canvas, th chartText) error {
 		dc.StrokeLine2(ls, x, y, x+vg.Points(18), y)
 		dc.FillText(sty, vg.Point{X: x + vg.Points(22), Y: y}, e.label)
 	}
-	return nil
 }
 
 // eventMarks draws the events as grey vertical lines with their numbers at
