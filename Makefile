@@ -13,7 +13,7 @@ DEFAULT_RUN := report reactive-outage-2025 --variant incident --variant remediat
 VCS := -buildvcs=auto
 
 # The packages with concurrent code, which the race detector should see.
-RACE_PKGS := ./realtime/... ./sim/... ./app/runner/... ./models/db/... ./models/service/...
+RACE_PKGS := ./realtime/... ./sim/... ./app/runner/... ./app/desktop/... ./models/db/... ./models/service/...
 # -short: the statistical validations take minutes and have just run in the
 # full (non-race) pass of make test; -short skips them here, where the race
 # detector would make them several times slower still.
