@@ -485,15 +485,11 @@ func frameResult(plan *scenarios.Plan, f runner.Frame) *runner.Result {
 		WarmupS:      plan.Warmup.Seconds(),
 		SampleS:      plan.Sample.Seconds(),
 	}
-	for _, e := range f.Events {
-		r.Events = append(r.Events, runner.EventResult{TimeS: e.At.Seconds(), Kind: e.Kind, Text: e.Text})
-	}
-	for _, s := range f.Series {
-		values := s.Values
-		if len(values) == 0 {
-			values = []float64{math.NaN()}
+	r.Events, r.Series = runner.EventResults(f.Events), runner.SeriesResults(f.Series)
+	for i := range r.Series {
+		if len(r.Series[i].Values) == 0 {
+			r.Series[i].Values = []float64{math.NaN()}
 		}
-		r.Series = append(r.Series, runner.SeriesResult{Name: s.Name, Unit: s.Unit.String(), Values: values})
 	}
 	return r
 }

@@ -219,13 +219,28 @@ func summarise(plan *scenarios.Plan, res *sim.Replicated, events []scenarios.Eve
 	for _, slo := range sc.SLOs {
 		r.SLOs = append(r.SLOs, judge(slo, res.Runs))
 	}
-	for _, e := range events {
-		r.Events = append(r.Events, EventResult{TimeS: e.At.Seconds(), Kind: e.Kind, Text: e.Text})
-	}
-	for _, s := range series {
-		r.Series = append(r.Series, SeriesResult{Name: s.Name, Unit: s.Unit.String(), Values: s.Values})
-	}
+	r.Events, r.Series = EventResults(events), SeriesResults(series)
 	return r
+}
+
+// EventResults converts a replication's timeline for a Result (nil for
+// none, as in a Result read back from JSON).
+func EventResults(events []scenarios.Event) []EventResult {
+	var out []EventResult
+	for _, e := range events {
+		out = append(out, EventResult{TimeS: e.At.Seconds(), Kind: e.Kind, Text: e.Text})
+	}
+	return out
+}
+
+// SeriesResults converts a replication's series for a Result; the values
+// are shared, not copied.
+func SeriesResults(series []scenarios.Series) []SeriesResult {
+	var out []SeriesResult
+	for _, s := range series {
+		out = append(out, SeriesResult{Name: s.Name, Unit: s.Unit.String(), Values: s.Values})
+	}
+	return out
 }
 
 // stationField splits station.NAME.FIELD.
