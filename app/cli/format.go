@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/csv"
 	"fmt"
 	"io"
 	"math"
@@ -188,51 +187,6 @@ func (e *errWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-func num(x *float64) string {
-	if x == nil {
-		return ""
-	}
-	return strconv.FormatFloat(*x, 'g', -1, 64)
-}
-
-var csvHeader = []string{"kind", "name", "field", "unit", "mean", "ci95_lo", "ci95_hi", "min", "max", "p50", "p95", "p99", "theory"}
-
-func statRow(kind, name, field string, st *runner.Stat) []string {
-	lo, hi := "", ""
-	if st.CI95 != nil {
-		lo, hi = num(&st.CI95[0]), num(&st.CI95[1])
-	}
-	return []string{kind, name, field, st.Unit, num(&st.Mean), lo, hi, num(st.Min), num(st.Max), num(st.P50), num(st.P95), num(st.P99), num(st.Theory)}
-}
-
-// writeCSV writes one row per metric and per station field.
-func writeCSV(w io.Writer, r *runner.Result) error {
-	cw := csv.NewWriter(w)
-	cw.Write(csvHeader)
-	for _, name := range r.MetricNames() {
-		if st, ok := r.Metrics[name]; ok {
-			cw.Write(statRow("metric", name, "", st))
-		}
-	}
-	for _, name := range r.StationNames() {
-		for _, f := range stationFieldOrder(r, name) {
-			cw.Write(statRow("station", name, f, r.Stations[name][f]))
-		}
-	}
-	cw.Flush()
-	return cw.Error()
-}
-
-func stationFieldOrder(r *runner.Result, station string) []string {
-	var out []string
-	for _, m := range r.MetricNames() {
-		if f, ok := strings.CutPrefix(m, "station."+station+"."); ok && !strings.Contains(f, ".") {
-			out = append(out, f)
-		}
-	}
-	return out
-}
-
 func writeCompareTable(w io.Writer, c *runner.Comparison) error {
 	ew := &errWriter{w: w}
 	fmt.Fprintf(ew, "%s · %s\nA = %s, B = %s", c.Scenario, c.A.Title, c.A.Variant, c.B.Variant)
@@ -279,27 +233,6 @@ func writeCompareTable(w io.Writer, c *runner.Comparison) error {
 		fmt.Fprintln(ew)
 	}
 	return ew.err
-}
-
-func writeCompareCSV(w io.Writer, c *runner.Comparison) error {
-	cw := csv.NewWriter(w)
-	cw.Write([]string{"metric", "unit", "a_mean", "b_mean", "diff_mean", "diff_ci95_lo", "diff_ci95_hi", "relative", "significant"})
-	for _, name := range c.A.MetricNames() {
-		a, b, d := c.A.Lookup(name), c.B.Lookup(name), c.Diff[name]
-		row := []string{name, a.Unit, num(&a.Mean), "", "", "", "", "", ""}
-		if b != nil {
-			row[3] = num(&b.Mean)
-		}
-		if d != nil {
-			row[4], row[7], row[8] = num(&d.Mean), num(d.Relative), strconv.FormatBool(d.Significant)
-			if d.CI95 != nil {
-				row[5], row[6] = num(&d.CI95[0]), num(&d.CI95[1])
-			}
-		}
-		cw.Write(row)
-	}
-	cw.Flush()
-	return cw.Error()
 }
 
 // writeStations prints the per-station table of a queueing-network run;

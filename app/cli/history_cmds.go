@@ -9,10 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"stormglass/app/history"
-	"stormglass/app/runner"
 )
 
 // dbFlag is the --db flag of the commands that read or write run history.
@@ -173,55 +171,4 @@ func historyErr(err error) error {
 		return usagef("%v (see 'stormglass history list')", err)
 	}
 	return err
-}
-
-// recorder keeps a run in history: started before it runs, finished,
-// failed or interrupted after. A history that cannot be opened or written
-// does not stop the run; the warning says why and the result still goes
-// where it was asked to.
-type recorder struct {
-	store  *history.Store
-	id     int64
-	warn   io.Writer
-	closed bool
-}
-
-func startRecording(ctx context.Context, db *dbFlag, enabled bool, meta history.Meta, warn io.Writer) *recorder {
-	if !enabled {
-		return &recorder{}
-	}
-	store, err := db.open()
-	if err != nil {
-		fmt.Fprintf(warn, "warning: not kept in run history: %v\n", err)
-		return &recorder{}
-	}
-	id, err := store.Start(ctx, meta)
-	if err != nil {
-		fmt.Fprintf(warn, "warning: not kept in run history: %v\n", err)
-		store.Close()
-		return &recorder{}
-	}
-	return &recorder{store: store, id: id, warn: warn}
-}
-
-// finish records how the run ended: its result, or its error (a
-// cancelled context is an interruption).
-func (r *recorder) finish(ctx context.Context, res *runner.Result, runErr error, wall time.Duration) {
-	if r.store == nil || r.closed {
-		return
-	}
-	r.closed = true
-	defer r.store.Close()
-	var err error
-	switch {
-	case runErr == nil:
-		err = r.store.Finish(r.id, res, wall)
-	case ctx.Err() != nil:
-		err = r.store.Interrupt(r.id)
-	default:
-		err = r.store.Fail(r.id, runErr)
-	}
-	if err != nil {
-		fmt.Fprintf(r.warn, "warning: run history: %v\n", err)
-	}
 }

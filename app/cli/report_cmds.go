@@ -2,15 +2,14 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"path/filepath"
 	"regexp"
+	"stormglass/app/history"
+	"stormglass/app/jobs"
 	"strings"
-
-	"stormglass/app/runner"
 )
 
 func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -117,34 +116,20 @@ func reportStored(ctx context.Context, pos []string, f *runFlags, stdout, stderr
 		return err
 	}
 	defer store.Close()
-	res := &results{}
+	var runs []*history.Run
 	for _, id := range ids {
 		run, err := store.Get(ctx, id)
 		if err != nil {
 			return historyErr(err)
 		}
-		if run.Result == nil {
-			why := ""
-			if run.Error != "" {
-				why = ": " + run.Error
-			}
-			return usagef("run %d is %s and has no result to report%s", id, run.Status, why)
-		}
-		res.runs = append(res.runs, run.Result)
+		runs = append(runs, run)
 	}
-	if len(res.runs) == 2 {
-		a, b := res.runs[0], res.runs[1]
-		if a.Scenario != b.Scenario {
-			return usagef("runs %d and %d are of different scenarios (%s, %s): a report compares two runs of one scenario", ids[0], ids[1], a.Scenario, b.Scenario)
-		}
-		diff, err := runner.Differences(a, b)
-		switch {
-		case errors.Is(err, runner.ErrNotPaired):
-			fmt.Fprintf(stderr, "note: %v, so the report shows runs %d and %d without their differences (runs with the same seed and replications pair up)\n", err, ids[0], ids[1])
-		case err != nil:
-			return err
-		}
-		res.diff = diff
+	res, err := jobs.Stored(runs...)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	if res.NotPaired != "" {
+		fmt.Fprintf(stderr, "note: %s, so the report shows runs %d and %d without their differences (runs with the same seed and replications pair up)\n", res.NotPaired, ids[0], ids[1])
 	}
 	dest, err := prepare(format, f.out, f.quiet)
 	if err != nil {
@@ -167,12 +152,12 @@ func checkReportOut(out string) error {
 
 // defaultReportName names a report after its scenario and variants.
 func defaultReportName(ref string, variants []string) string {
-	name := fileSafe(strings.TrimSuffix(filepath.Base(ref), filepath.Ext(ref)))
+	name := jobs.FileSafe(strings.TrimSuffix(filepath.Base(ref), filepath.Ext(ref)))
 	for i, v := range variants {
 		if i == 1 {
 			name += "-vs"
 		}
-		name += "-" + fileSafe(v)
+		name += "-" + jobs.FileSafe(v)
 	}
 	return name + ".pdf"
 }

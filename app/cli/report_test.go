@@ -218,16 +218,3 @@ func TestReportMistakes(t *testing.T) {
 		t.Errorf("refused reports should run nothing:\n%s", list)
 	}
 }
-
-// A variant's name in a file name keeps its letters, in any script, and
-// cannot climb out of the directory.
-func TestFileSafe(t *testing.T) {
-	for in, want := range map[string]string{"incident": "incident", "../x y": "___x_y", "事故-2": "事故-2", "": "run", "a/b": "a_b"} {
-		if got := fileSafe(in); got != want {
-			t.Errorf("fileSafe(%q) = %q, want %q", in, got, want)
-		}
-	}
-	if got := runLabels([]*runner.Result{{Variant: "base"}, {Variant: "base"}}); got[0] != "base-1" || got[1] != "base-2" {
-		t.Errorf("two runs of one variant are labelled %v, want base-1 and base-2", got)
-	}
-}

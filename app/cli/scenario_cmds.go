@@ -2,16 +2,15 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
+	"stormglass/app/jobs"
 	"stormglass/knob"
 	"stormglass/scenarios"
 )
@@ -81,61 +80,32 @@ func (f *runFlags) planOptions(sc *scenarios.Scenario, variant string) (scenario
 // run never leaves half a file, and an unwritable path is found before a
 // long run rather than after.
 type output struct {
-	w     io.Writer
-	tmp   *os.File
-	final string
+	w    io.Writer
+	file *jobs.File // nil: standard output
 }
 
 func openOutput(path string, stdout io.Writer) (*output, error) {
 	if path == "" {
 		return &output{w: stdout}, nil
 	}
-	dir := filepath.Dir(path)
-	if st, err := os.Stat(path); err == nil && st.IsDir() {
-		return nil, usagef("flag --out: %s is a directory: expected a file path", path)
-	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	f, err := jobs.Create(path)
 	if err != nil {
-		return nil, usagef("flag --out: cannot write %s: %v", path, unwrapPathError(err))
+		return nil, usagef("flag --out: %v", err)
 	}
-	// CreateTemp makes the file private (0600); a result or report is an
-	// ordinary file, readable as any other the user writes.
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return nil, fmt.Errorf("writing %s: %w", path, err)
-	}
-	return &output{w: tmp, tmp: tmp, final: path}, nil
-}
-
-func unwrapPathError(err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
+	return &output{w: f, file: f}, nil
 }
 
 // commit puts a file in place; abort removes the partial one.
 func (o *output) commit() error {
-	if o.tmp == nil {
+	if o.file == nil {
 		return nil
 	}
-	if err := o.tmp.Close(); err != nil {
-		os.Remove(o.tmp.Name())
-		return fmt.Errorf("writing %s: %w", o.final, err)
-	}
-	if err := os.Rename(o.tmp.Name(), o.final); err != nil {
-		os.Remove(o.tmp.Name())
-		return fmt.Errorf("writing %s: %w", o.final, err)
-	}
-	return nil
+	return o.file.Commit()
 }
 
 func (o *output) abort() {
-	if o.tmp != nil {
-		o.tmp.Close()
-		os.Remove(o.tmp.Name())
+	if o.file != nil {
+		o.file.Abort()
 	}
 }
 
@@ -180,12 +150,6 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, "run", err)
 	}
 	return ExitOK
-}
-
-func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
 }
 
 func validateCmd(_ context.Context, args []string, stdout, stderr io.Writer) int {
