@@ -300,6 +300,12 @@
 // order: default, the variant's set, the run's overrides (--set); a
 // timeline set then changes them at its time.
 //
+// SaveVariant writes a scenario's file back with one variant more: a
+// variant with the knobs a planner turned on top (its set, drop and
+// timeline kept), so that what was tried can be run again by name. The
+// rest of the file keeps its content, order and comments, and the text is
+// loaded back and checked before it is returned.
+//
 // # Loading
 //
 // Load and LoadFile are strict: unknown fields, wrong types, values out of
