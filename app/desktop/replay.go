@@ -160,7 +160,7 @@ func newReplayView(plan *scenarios.Plan, fonts *export.Fonts, do func(func())) (
 		func(id widget.ListItemID, o fyne.CanvasObject) { o.(*widget.Label).SetText(v.rows[id]) },
 	)
 	v.content = v.layout()
-	v.render = newChartRenderer(v)
+	v.render = newChartRenderer(v.do, v.renderCharts, v.showCharts)
 	return v, nil
 }
 
@@ -449,8 +449,16 @@ func (v *ReplayView) requestRender() {
 	if !v.drawn || v.render == nil {
 		return
 	}
-	job := renderJob{frame: v.frame, sizes: map[string]image.Point{}}
-	for _, c := range v.charts {
+	job := renderJob{frame: v.frame, sizes: chartSizes(v.charts)}
+	if len(job.sizes) > 0 {
+		v.render.request(job)
+	}
+}
+
+// chartSizes are the pixel sizes to draw the charts shown at, by name.
+func chartSizes(charts []*chartView) map[string]image.Point {
+	sizes := map[string]image.Point{}
+	for _, c := range charts {
 		if !c.Visible() {
 			continue
 		}
@@ -459,11 +467,9 @@ func (v *ReplayView) requestRender() {
 		if w < export.MinLiveWidth || h < export.MinLiveHeight {
 			continue // not laid out yet, or too small to draw
 		}
-		job.sizes[c.name] = image.Pt(w, h)
+		sizes[c.name] = image.Pt(w, h)
 	}
-	if len(job.sizes) > 0 {
-		v.render.request(job)
-	}
+	return sizes
 }
 
 // frameResult summarises a frame as a partial one-replication result, as
@@ -494,7 +500,8 @@ func frameResult(plan *scenarios.Plan, f runner.Frame) *runner.Result {
 	return r
 }
 
-// renderJob is a frame's charts to draw, by name, at these pixel sizes.
+// renderJob is charts to draw, by name, at these pixel sizes: a replay's
+// frame's, or a finished run's (frame is then the zero Frame).
 type renderJob struct {
 	frame runner.Frame
 	sizes map[string]image.Point
@@ -511,9 +518,13 @@ type rendered struct {
 // chartRenderer draws charts on a goroutine of its own, one job at a
 // time, always the latest asked for: a replay at full speed asks for
 // frames faster than they can be drawn, and only the newest is worth
-// showing.
+// showing; a window being resized asks for sizes it has already left.
+// draw runs on the renderer's goroutine; show runs through do, on the UI
+// goroutine, with the charts drawn since the last show.
 type chartRenderer struct {
-	v    *ReplayView
+	do   func(func())
+	draw func(renderJob) map[string]rendered
+	show func(map[string]rendered)
 	kick chan struct{} // a job is waiting
 	stop chan struct{}
 	done chan struct{}
@@ -524,8 +535,8 @@ type chartRenderer struct {
 	quit bool
 }
 
-func newChartRenderer(v *ReplayView) *chartRenderer {
-	r := &chartRenderer{v: v, kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+func newChartRenderer(do func(func()), draw func(renderJob) map[string]rendered, show func(map[string]rendered)) *chartRenderer {
+	r := &chartRenderer{do: do, draw: draw, show: show, kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	go r.run()
 	return r
 }
@@ -580,13 +591,14 @@ func (r *chartRenderer) run() {
 		}
 		r.mu.Unlock()
 		if !queued {
-			r.v.do(r.show)
+			r.do(r.showDrawn)
 		}
 	}
 }
 
-func (r *chartRenderer) draw(job renderJob) map[string]rendered {
-	v := r.v
+// renderCharts draws a frame's charts: the chartRenderer's draw, on its
+// goroutine.
+func (v *ReplayView) renderCharts(job renderJob) map[string]rendered {
 	out := map[string]rendered{}
 	opt := export.RenderOptions{HorizonS: v.horizon.Seconds(), Cursor: true, CursorS: job.frame.Now.Seconds()}
 	for _, c := range export.Charts(frameResult(v.plan, job.frame)) {
@@ -603,13 +615,22 @@ func (r *chartRenderer) draw(job renderJob) map[string]rendered {
 	return out
 }
 
-// show puts the charts drawn last on screen: on the UI goroutine.
-func (r *chartRenderer) show() {
+// showDrawn shows the charts drawn since the last show: on the UI
+// goroutine.
+func (r *chartRenderer) showDrawn() {
 	r.mu.Lock()
 	out := r.out
 	r.out = nil
 	r.mu.Unlock()
-	for _, c := range r.v.charts {
+	r.show(out)
+}
+
+// showCharts puts charts drawn on screen: the chartRenderer's show.
+func (v *ReplayView) showCharts(out map[string]rendered) { showRendered(v.charts, out) }
+
+// showRendered puts each chart drawn on its view.
+func showRendered(charts []*chartView, out map[string]rendered) {
+	for _, c := range charts {
 		if d, ok := out[c.name]; ok {
 			c.setImage(d)
 		}
@@ -622,6 +643,8 @@ type chartView struct {
 	widget.BaseWidget
 	name, label string
 	onResize    func()
+	// format writes a readout; nil is readoutText.
+	format func(export.Readout) string
 
 	img     *canvas.Image
 	readout *widget.Label
@@ -704,6 +727,10 @@ func (c *chartView) readAt(pos fyne.Position) {
 	y := int(p.Y * float32(c.frame.Size.Y) / s.Height)
 	r, ok := c.frame.At(x, y)
 	if !ok {
+		return
+	}
+	if c.format != nil {
+		c.readout.SetText(c.format(r))
 		return
 	}
 	c.readout.SetText(readoutText(r))
