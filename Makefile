@@ -2,7 +2,8 @@
 
 GO ?= go
 # Arguments for `make run`, e.g. make run ARGS='run checkout'. Without
-# them, make run replays the default incident against its remediation and
+# them, make run opens the desktop app when there is a display, and
+# otherwise replays the default incident against its remediation and
 # writes the capacity report to reports/.
 ARGS ?=
 DEFAULT_RUN := report reactive-outage-2025 --variant incident --variant remediated --out reports/reactive-outage-2025.pdf
@@ -31,7 +32,7 @@ GO_FILES = { git ls-files -c -o --exclude-standard -- '*.go' 2>/dev/null \
 	| while IFS= read -r f; do if [ -f "$$f" ]; then printf '%s\n' "$$f"; fi; done
 
 .DEFAULT_GOAL := help
-.PHONY: help deps deps-bench deps-package run test fmt-check race bench fmt clean package
+.PHONY: help deps deps-bench deps-package run screenshot test fmt-check race bench fmt clean package
 
 help: ## list the targets
 	@echo 'Targets (GO=$(GO)):'
@@ -46,10 +47,24 @@ deps-bench: ## install the Python/SimPy peer the benchmark compares against
 deps-package: ## install what fyne package needs (xz)
 	@scripts/deps.sh package
 
-run: deps ## replay the default incident and write its report to reports/; ARGS='...' runs a command instead
+run: deps ## the desktop app; with no display, replay the default incident and write its report to reports/; ARGS='...' runs a command instead
 	@mkdir -p reports
 	$(GO) build $(VCS) -o stormglass .
-	./stormglass $(if $(strip $(ARGS)),$(ARGS),$(DEFAULT_RUN))
+ifneq ($(strip $(ARGS)),)
+	./stormglass $(ARGS)
+else
+	@if [ -n "$${DISPLAY:-}$${WAYLAND_DISPLAY:-}" ]; then \
+		echo './stormglass   (the desktop app)'; ./stormglass; \
+	else \
+		echo 'no display, so the headless replay of the default incident:'; \
+		echo './stormglass $(DEFAULT_RUN)'; ./stormglass $(DEFAULT_RUN); \
+	fi
+endif
+
+screenshot: deps ## screenshots of the real app under Xvfb (library, replay, compare, export) in artifacts/screenshots/
+	@scripts/deps.sh screenshot
+	$(GO) build $(VCS) -o stormglass .
+	scripts/screenshot.sh ./stormglass artifacts/screenshots
 
 test: deps ## gofmt check, vet, all tests (files for a person to look at go to artifacts/), then the race pass (what CI runs)
 	@$(MAKE) --no-print-directory fmt-check

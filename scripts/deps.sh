@@ -3,7 +3,7 @@
 # touches apt when something is missing, so on a prepared machine it is a
 # silent no-op that make can call before every target.
 #
-# usage: scripts/deps.sh [build|bench|package]
+# usage: scripts/deps.sh [build|bench|package|screenshot]
 set -euo pipefail
 
 set_name=${1:-build}
@@ -25,8 +25,14 @@ package)
 	# fyne package compresses the Linux bundle with xz.
 	pkgs=(xz-utils)
 	;;
+screenshot)
+	# make screenshot drives the real app under Xvfb with xdotool's key
+	# presses and captures the X screen with ImageMagick's import (Fyne's
+	# own capture is blank under Xvfb); a real locale keeps Fyne quiet.
+	pkgs=(xvfb xauth xdotool imagemagick x11-utils)
+	;;
 *)
-	echo "usage: $0 [build|bench|package]" >&2
+	echo "usage: $0 [build|bench|package|screenshot]" >&2
 	exit 2
 	;;
 esac

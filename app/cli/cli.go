@@ -62,7 +62,12 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 func usage(w io.Writer) {
 	fmt.Fprint(w, `Usage: stormglass [command] [flags]
 
+With no command on a desktop, stormglass opens the desktop app; without a
+display it runs the default command, run.
+
 Commands:
+  desktop         open the desktop app, optionally straight into a replay or a
+                  comparison ('stormglass desktop -h')
   run             run a scenario and print its summary (the default command;
                   with no scenario named, the built-in `+DefaultScenario+`)
   compare         run two variants of a scenario side by side

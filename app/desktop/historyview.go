@@ -549,7 +549,7 @@ func (v *HistoryView) cellText(r history.Summary, col int) (string, widget.Impor
 	case colScenario:
 		return scenarioText(r.Scenario, r.Title), widget.MediumImportance
 	case colVariant:
-		return variantText(r.Variant), widget.MediumImportance
+		return runVariantText(r.Variant), widget.MediumImportance
 	case colSeed:
 		return strconv.FormatUint(r.Seed, 10), widget.MediumImportance
 	case colStatus:
@@ -578,9 +578,9 @@ func scenarioText(name, title string) string {
 	return name + " · " + title
 }
 
-// variantText names a plan's variant: the empty one is the scenario as
+// runVariantText names a plan's variant: the empty one is the scenario as
 // written.
-func variantText(variant string) string {
+func runVariantText(variant string) string {
 	if variant == "" {
 		return "base"
 	}
@@ -873,7 +873,7 @@ func (v *HistoryView) detailObjects(r *history.Run) []fyne.CanvasObject {
 			"Wall time", wall,
 		),
 		detailForm(
-			"Variant", variantText(r.Variant),
+			"Variant", runVariantText(r.Variant),
 			"Seed", strconv.FormatUint(r.Seed, 10),
 			"Replications", strconv.Itoa(r.Replications),
 		),

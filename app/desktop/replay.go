@@ -111,6 +111,9 @@ type ReplayView struct {
 	log                             *widget.List
 	content                         fyne.CanvasObject
 
+	// onDraw, when set, is told of each frame drawn, on the UI goroutine.
+	onDraw func(runner.Frame)
+
 	closeOnce sync.Once
 }
 
@@ -385,6 +388,24 @@ func (v *ReplayView) draw(f runner.Frame) {
 	}
 	v.showEvents(f.Events)
 	v.requestRender()
+	if v.onDraw != nil {
+		v.onDraw(f)
+	}
+}
+
+// OnDraw sets a function told of every frame drawn, on the UI goroutine:
+// the main window keeps the knob panel in step with the replay.
+func (v *ReplayView) OnDraw(f func(runner.Frame)) { v.onDraw = f }
+
+// Result is the replay's result so far, as one replication: its figures
+// up to the current time, for export. It waits for the replay's
+// goroutine, which answers between two stretches of simulated time.
+func (v *ReplayView) Result() (*runner.Result, error) {
+	r, err := v.player.Result()
+	if err != nil {
+		return nil, fmt.Errorf("replay: %w", err)
+	}
+	return r, nil
 }
 
 // showTime shows the frame's time of day, progress and seed.
