@@ -24,8 +24,9 @@ import (
 // compareEmptyText is what the view says before it has runs to show: how
 // to get some, since this screen runs nothing itself.
 const compareEmptyText = "Nothing to compare yet.\n\n" +
-	"In the library, pick a scenario and press Compare to run two of its variants side by side. " +
-	"In the history, pick one run and press Compare to read its results, or two runs of one scenario to compare them."
+	"In the library, pick a scenario and press Compare to run two of its variants side by side; " +
+	"on the Replay tab, Run replications runs the replay's plan for its figures. " +
+	"In the history, tick one run and press Open to read its results, or two runs of one scenario and press Compare."
 
 // significantMark follows a difference that is significant at 95 %; the
 // caption under the table says what it means.

@@ -197,11 +197,11 @@ func (w *Window) aboutDialog() {
 	}
 	title := widget.NewLabelWithStyle(name, fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
 	title.SizeName = theme.SizeNameHeadingText
-	lines := []string{
-		"Replay real-time backend incidents and plan capacity.",
-		fmt.Sprintf("Version %s (build %d)", meta.Version, meta.Build),
-		"Built from " + runner.Version(),
+	lines := []string{"Replay real-time backend incidents and plan capacity."}
+	if meta.Version != "" {
+		lines = append(lines, fmt.Sprintf("Version %s (build %d)", meta.Version, meta.Build))
 	}
+	lines = append(lines, "Built from "+runner.Version())
 	if meta.ID != "" {
 		lines = append(lines, "App id "+meta.ID)
 	}

@@ -388,3 +388,27 @@ func TestWindowSaveScenario(t *testing.T) {
 		t.Error("saving into a missing folder did not fail")
 	}
 }
+
+// File › Export during a comparison waits for it, then offers the
+// comparison; with nothing to export and nothing running, it says so.
+func TestWindowExportWaitsForRun(t *testing.T) {
+	w, fw, q := newTestWindow(t)
+	w.exportDialog()
+	if !strings.Contains(w.status.Text, "Nothing to export yet") {
+		t.Errorf("status %q: want the reason nothing can be exported", w.status.Text)
+	}
+	for _, o := range fw.Canvas().Overlays().List() {
+		fw.Canvas().Overlays().Remove(o)
+	}
+	if err := w.CompareVariants("checkout", "incident", "remediated"); err != nil {
+		t.Fatal(err)
+	}
+	w.exportDialog()
+	if !w.exportAfterJob {
+		t.Fatal("export during a run was not kept for its end")
+	}
+	waitIdle(t, w, q)
+	if w.exportAfterJob || fw.Canvas().Overlays().Top() == nil {
+		t.Error("the export dialog did not open when the run finished")
+	}
+}
