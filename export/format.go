@@ -113,7 +113,7 @@ func formatDiff(d *runner.Diff, unit string) string {
 		s = "+" + s
 	}
 	if d.Relative != nil && !math.IsNaN(*d.Relative) && !math.IsInf(*d.Relative, 0) {
-		p := formatPercent(*d.Relative)
+		p := FormatPercent(*d.Relative)
 		if *d.Relative > 0 {
 			p = "+" + p
 		}
@@ -147,8 +147,8 @@ func Duration(s float64) string {
 	return strconv.FormatFloat(s, 'f', -1, 64) + "s"
 }
 
-// sloTarget formats an objective's bound: "≤ 2 s", "≥ 0.99".
-func sloTarget(s runner.SLOResult) string {
+// SLOTarget formats an objective's bound: "≤ 2 s", "≥ 0.99".
+func SLOTarget(s runner.SLOResult) string {
 	var parts []string
 	if s.Min != nil {
 		parts = append(parts, "≥ "+FormatValue(*s.Min, s.Unit))

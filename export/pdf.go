@@ -309,7 +309,7 @@ func (d *doc) summary(runs []*runner.Result) {
 		if len(runs) == 1 {
 			cols = []column{{"Objective", 62, "L"}, {"Target", 28, "L"}, {"Value [95 % interval]", 66, "R"}, {"Verdict", 24, "C"}}
 			for _, s := range a.SLOs {
-				rows = append(rows, []string{s.Name, sloTarget(s), formatWithCI(s.Value, s.CI95, s.Unit), s.Verdict})
+				rows = append(rows, []string{s.Name, SLOTarget(s), formatWithCI(s.Value, s.CI95, s.Unit), s.Verdict})
 				styles = append(styles, rowStyle{cells: map[int][3]int{3: verdictFill(s.Verdict)}})
 			}
 		} else {
@@ -322,7 +322,7 @@ func (d *doc) summary(runs []*runner.Result) {
 				st := rowStyle{cells: map[int][3]int{}}
 				for i, r := range runs {
 					if s := findSLO(r, n); s != nil {
-						row[1] = sloTarget(*s)
+						row[1] = SLOTarget(*s)
 						row[2+2*i] = formatWithCI(s.Value, s.CI95, s.Unit)
 						row[3+2*i] = s.Verdict
 						st.cells[3+2*i] = verdictFill(s.Verdict)
@@ -613,13 +613,13 @@ func riskSentence(r *runner.Result, compared bool) string {
 	switch {
 	case worst != nil:
 		return fmt.Sprintf("The risk: “%s” is missed%s — %s against a target of %s — so users would feel it under this load.",
-			worst.Name, with, FormatValue(worst.Value, worst.Unit), sloTarget(*worst))
+			worst.Name, with, FormatValue(worst.Value, worst.Unit), SLOTarget(*worst))
 	case unsure != nil:
 		return fmt.Sprintf("The risk: “%s” is too close to call with %d replications (%s against %s); run more replications before relying on it.",
-			unsure.Name, r.Replications, formatWithCI(unsure.Value, unsure.CI95, unsure.Unit), sloTarget(*unsure))
+			unsure.Name, r.Replications, formatWithCI(unsure.Value, unsure.CI95, unsure.Unit), SLOTarget(*unsure))
 	case tight != nil && !math.IsInf(tightMargin, 0) && !math.IsNaN(tightMargin):
 		return fmt.Sprintf("The risk is low: every objective is met; the tightest, “%s”, has %s of headroom to its target.",
-			tight.Name, formatPercent(tightMargin))
+			tight.Name, FormatPercent(tightMargin))
 	case tight != nil:
 		return "The risk is low: every objective is met."
 	}
@@ -652,10 +652,10 @@ func sloMargin(s runner.SLOResult) float64 {
 	return m
 }
 
-// formatPercent formats a share as a percentage to the precision a reader
+// FormatPercent formats a share as a percentage to the precision a reader
 // uses: whole from 100 %, one decimal below, two significant digits under
 // 0.1 % ("+250 %", "-98.5 %", "8.8 %", "0.015 %").
-func formatPercent(f float64) string {
+func FormatPercent(f float64) string {
 	p := f * 100
 	var s string
 	switch a := math.Abs(p); {

@@ -46,7 +46,7 @@ func TestPDFDifferences(t *testing.T) {
 	}
 	// The difference is written as it is computed: the mean with its
 	// interval, the unit and the change relative to the first run.
-	if got, want := formatDiff(resp, "s"), formatWithCI(resp.Mean, resp.CI95, "s")+" ("+formatPercent(*resp.Relative)+")"; got != want || !strings.HasPrefix(got, "-") {
+	if got, want := formatDiff(resp, "s"), formatWithCI(resp.Mean, resp.CI95, "s")+" ("+FormatPercent(*resp.Relative)+")"; got != want || !strings.HasPrefix(got, "-") {
 		t.Errorf("formatDiff = %q, want %q", got, want)
 	}
 	if _, err := exec.LookPath("pdftoppm"); err == nil {
@@ -185,5 +185,14 @@ func TestRerunCommand(t *testing.T) {
 	r.File = "builtin:checkout"
 	if got, want := RerunCommand(r), "stormglass run checkout --variant remediated --seed 7 --replications 5 --until 30m"; got != want {
 		t.Errorf("RerunCommand = %s, want %s", got, want)
+	}
+}
+
+// Percentages read to the precision a reader uses.
+func TestFormatPercent(t *testing.T) {
+	for f, want := range map[float64]string{2.5: "250\u00a0%", -0.985: "-98.5\u00a0%", 0.088: "8.8\u00a0%", 0.00015: "0.015\u00a0%", 0: "0\u00a0%"} {
+		if got := FormatPercent(f); got != want {
+			t.Errorf("FormatPercent(%v) = %q, want %q", f, got, want)
+		}
 	}
 }

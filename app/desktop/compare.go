@@ -335,11 +335,7 @@ func (c *comparison) buildTable() {
 		func(id widget.TableCellID, o fyne.CanvasObject) { c.updateCell(id, o.(*widget.Label)) },
 	)
 	c.table.ShowHeaderRow = true
-	c.table.CreateHeader = func() fyne.CanvasObject {
-		l := widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-		l.Truncation = fyne.TextTruncateEllipsis
-		return l
-	}
+	c.table.CreateHeader = newHeaderLabel
 	c.table.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) {
 		l := o.(*widget.Label)
 		l.Alignment = columnAlign(id.Col)
@@ -425,7 +421,7 @@ func (c *comparison) buildObjectives() {
 				break
 			}
 		}
-		texts[i] = name + " (" + sloTarget(*s) + ")"
+		texts[i] = name + " (" + export.SLOTarget(*s) + ")"
 		nameW = max(nameW, fyne.MeasureText(texts[i], size, fyne.TextStyle{}).Width+pad)
 	}
 	nameW = min(nameW, objectiveNameMax)
@@ -590,7 +586,7 @@ func changeText(d *runner.Diff) string {
 	if d == nil || d.Relative == nil || math.IsNaN(*d.Relative) || math.IsInf(*d.Relative, 0) {
 		return "–"
 	}
-	p := formatPercent(*d.Relative)
+	p := export.FormatPercent(*d.Relative)
 	if *d.Relative > 0 {
 		p = "+" + p
 	}
@@ -609,40 +605,6 @@ func diffFull(d *runner.Diff, unit string) string {
 		s += ", not significant at 95 %"
 	}
 	return s
-}
-
-// formatPercent formats a share as the report's percentages: whole from
-// 100 %, one decimal below, two significant digits under 0.1 %.
-func formatPercent(f float64) string {
-	p := f * 100
-	var s string
-	switch a := math.Abs(p); {
-	case a >= 100:
-		s = strconv.FormatFloat(p, 'f', 0, 64)
-	case a >= 0.1:
-		s = strings.TrimSuffix(strconv.FormatFloat(p, 'f', 1, 64), ".0")
-	case a == 0:
-		s = "0"
-	default:
-		s = strconv.FormatFloat(p, 'g', 2, 64)
-	}
-	return s + "\u00a0%"
-}
-
-// sloTarget formats an objective's bound as the report does: "≤ 2 s",
-// "≥ 0.99".
-func sloTarget(s runner.SLOResult) string {
-	var parts []string
-	if s.Min != nil {
-		parts = append(parts, "≥ "+export.FormatValue(*s.Min, s.Unit))
-	}
-	if s.Max != nil {
-		parts = append(parts, "≤ "+export.FormatValue(*s.Max, s.Unit))
-	}
-	if len(parts) == 0 {
-		return "no bound"
-	}
-	return strings.Join(parts, " and ")
 }
 
 // sloMetric is the metric an objective judges, as named in the paired

@@ -149,7 +149,7 @@ func (w *Window) choosePath(res *jobs.Results, kind exportKind, ext string) {
 			}
 			dir := u.Path()
 			if kind == exportAll {
-				dir = filepath.Join(dir, strings.TrimSuffix(jobs.DefaultName(res, ""), "."))
+				dir = filepath.Join(dir, jobs.DefaultName(res, ""))
 			}
 			w.exportTo(res, kind, dir)
 		}, w.win)
@@ -159,22 +159,35 @@ func (w *Window) choosePath(res *jobs.Results, kind exportKind, ext string) {
 		d.Show()
 		return
 	}
+	w.saveDialog(jobs.DefaultName(res, ext), []string{ext}, prefExportFolder, func(path string) error {
+		w.exportTo(res, kind, path)
+		return nil
+	})
+}
+
+// saveDialog asks where to save a file named name by default, with one of
+// exts, starting in the folder the preference folderPref names, and hands
+// the path to save. The dialog makes the file empty; save replaces it
+// whole, and if save fails, the empty file is removed.
+func (w *Window) saveDialog(name string, exts []string, folderPref string, save func(path string) error) {
 	d := dialog.NewFileSave(func(wc fyne.URIWriteCloser, err error) {
 		if err != nil {
 			w.showError(err)
 			return
 		}
 		if wc == nil {
-			return
+			return // cancelled
 		}
-		// The dialog has made the file; the export replaces it whole.
 		path := wc.URI().Path()
 		wc.Close()
-		w.exportTo(res, kind, path)
+		if err := save(path); err != nil {
+			cleanEmpty(path)
+			w.showError(err)
+		}
 	}, w.win)
-	d.SetFileName(jobs.DefaultName(res, ext))
-	d.SetFilter(storage.NewExtensionFileFilter([]string{ext}))
-	if start != nil {
+	d.SetFileName(name)
+	d.SetFilter(storage.NewExtensionFileFilter(exts))
+	if start := listable(w.prefs.String(folderPref)); start != nil {
 		d.SetLocation(start)
 	}
 	d.Show()
@@ -256,27 +269,10 @@ func (w *Window) saveScenarioDialog() {
 		if !ok {
 			return
 		}
-		d := dialog.NewFileSave(func(wc fyne.URIWriteCloser, err error) {
-			if err != nil {
-				w.showError(err)
-				return
-			}
-			if wc == nil {
-				return
-			}
-			path := wc.URI().Path()
-			wc.Close()
-			if err := w.saveScenarioTo(path, name.Text, title.Text); err != nil {
-				cleanEmpty(path)
-				w.showError(err)
-			}
-		}, w.win)
-		d.SetFileName(jobs.FileSafe(w.scenario.Meta.Name) + "-" + jobs.FileSafe(name.Text) + ".yaml")
-		d.SetFilter(storage.NewExtensionFileFilter([]string{".yaml", ".yml"}))
-		if start := listable(w.prefs.String(prefScenarioFolder)); start != nil {
-			d.SetLocation(start)
-		}
-		d.Show()
+		file := jobs.FileSafe(w.scenario.Meta.Name) + "-" + jobs.FileSafe(name.Text) + ".yaml"
+		w.saveDialog(file, []string{".yaml", ".yml"}, prefScenarioFolder, func(path string) error {
+			return w.saveScenarioTo(path, name.Text, title.Text)
+		})
 	}, w.win)
 }
 

@@ -255,11 +255,7 @@ func (v *HistoryView) build() {
 		v.updateCell,
 	)
 	v.table.ShowHeaderRow = true
-	v.table.CreateHeader = func() fyne.CanvasObject {
-		l := widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-		l.Truncation = fyne.TextTruncateEllipsis
-		return l
-	}
+	v.table.CreateHeader = newHeaderLabel
 	v.table.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) {
 		if id.Col >= 0 && id.Col < historyCols {
 			o.(*widget.Label).SetText(historyColumns[id.Col].title)
@@ -742,15 +738,7 @@ func statusPhrase(s history.Status) string {
 
 // showStatus shows an error under the actions, or clears the last.
 func (v *HistoryView) showStatus(text string) {
-	if text == v.status.Text && (text == "") == v.status.Hidden {
-		return
-	}
-	v.status.SetText(text)
-	if text == "" {
-		v.status.Hide()
-	} else {
-		v.status.Show()
-	}
+	showLine(v.status, text)
 }
 
 // showDetail shows the run ticked last, reading it in full off the UI

@@ -327,15 +327,7 @@ func (v *ReplayView) report(err error) {
 }
 
 func (v *ReplayView) showStatus(text string) {
-	if text == v.status.Text && (text == "") == v.status.Hidden {
-		return
-	}
-	v.status.SetText(text)
-	if text == "" {
-		v.status.Hide()
-	} else {
-		v.status.Show()
-	}
+	showLine(v.status, text)
 }
 
 // onFrame is the player's OnFrame, on the player's goroutine: it keeps the
