@@ -27,6 +27,21 @@ mkdir -m 0700 "$XDG_RUNTIME_DIR"
 shot() {
 	export NAME=$1 WAIT=$2
 	shift 2
+	# Two xvfb-run -a started at once (a test run beside this one) can pick
+	# the same display and one of them loses it: try again.
+	local try
+	for try in 1 2 3; do
+		if one_shot "$@"; then
+			echo "wrote $out/$NAME.png"
+			return 0
+		fi
+		echo "screenshot: $NAME: attempt $try failed (see $out/$NAME.log)" >&2
+		sleep 2
+	done
+	return 1
+}
+
+one_shot() {
 	xvfb-run -a -s "-screen 0 1280x1024x24" bash -c '
 		set -euo pipefail
 		"$0" desktop "$@" >"$OUT/$NAME.log" 2>&1 &
@@ -34,9 +49,10 @@ shot() {
 		# The window appears once Fyne has its GL context.
 		for _ in $(seq 60); do
 			win=$(xdotool search --name "^Stormglass" 2>/dev/null | head -1) && [ -n "$win" ] && break
+			kill -0 $app 2>/dev/null || break # the app has stopped
 			sleep 0.5
 		done
-		[ -n "${win:-}" ] || { echo "screenshot: no window for $NAME" >&2; kill $app; exit 1; }
+		[ -n "${win:-}" ] || { echo "screenshot: no window for $NAME" >&2; kill $app 2>/dev/null || true; exit 1; }
 		sleep "$WAIT"
 		if [ -n "${KEYS:-}" ]; then
 			xdotool windowactivate --sync "$win" 2>/dev/null || xdotool windowfocus "$win"
@@ -46,7 +62,6 @@ shot() {
 		kill $app 2>/dev/null || true
 		wait $app 2>/dev/null || true
 	' "$bin" "$@"
-	echo "wrote $out/$NAME.png"
 }
 
 export OUT=$out KEYS=
