@@ -93,14 +93,13 @@ func (w *Window) mainMenu() *fyne.MainMenu {
 func (w *Window) addShortcuts() {
 	for _, m := range w.win.MainMenu().Items {
 		for _, it := range m.Items {
-			if it.Shortcut == nil || it.Action == nil || it.IsQuit {
+			if it.Shortcut == nil || it.Action == nil {
 				continue
 			}
 			action := it.Action
 			w.win.Canvas().AddShortcut(it.Shortcut, func(fyne.Shortcut) { action() })
 		}
 	}
-	w.win.Canvas().AddShortcut(shortcut(fyne.KeyQ), func(fyne.Shortcut) { w.Close(); w.app.Quit() })
 }
 
 // playPause, step and restart drive the replay on screen, if any.

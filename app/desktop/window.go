@@ -255,12 +255,20 @@ type replayHeader struct {
 // openReplay shows a replay of sc's variant on the Replay tab, paused at
 // its start, with its knobs beside it.
 func (w *Window) openReplay(sc *scenarios.Scenario, variant string) {
+	if err := w.replayVariant(sc, variant); err != nil {
+		w.showError(err)
+	}
+}
+
+// replayVariant replays sc's variant from its start, as the scenario
+// declares it, and shows the Replay tab.
+func (w *Window) replayVariant(sc *scenarios.Scenario, variant string) error {
 	w.overrides = nil
 	if err := w.startReplay(sc, variant, false); err != nil {
-		w.showError(err)
-		return
+		return err
 	}
 	w.tabs.Select(w.replayTab)
+	return nil
 }
 
 // startReplay builds the replay of sc's variant with w.overrides set
@@ -554,13 +562,13 @@ func (w *Window) startJob(title string, work func(ctx context.Context, progress 
 			case err != nil:
 				w.showError(fmt.Errorf("%s: %w", title, err))
 			default:
+				// then may say more (where runs were kept, what was
+				// written) over this.
+				w.setStatus(fmt.Sprintf("%s: done in %s.", title, export.Duration(time.Since(start).Seconds())))
 				then()
 				if w.exportAfterJob {
 					w.exportAfterJob = false
 					w.exportDialog()
-				}
-				if !strings.Contains(w.status.Text, "Wrote") && !strings.Contains(w.status.Text, "Kept") {
-					w.setStatus(fmt.Sprintf("%s: done in %s.", title, export.Duration(time.Since(start).Seconds())))
 				}
 			}
 		})
@@ -612,15 +620,7 @@ func (w *Window) OpenReplay(ref, variant string) error {
 	if err != nil {
 		return err
 	}
-	if variant == "" {
-		variant = sc.DefaultVariant()
-	}
-	w.overrides = nil
-	if err := w.startReplay(sc, variant, false); err != nil {
-		return err
-	}
-	w.tabs.Select(w.replayTab)
-	return nil
+	return w.replayVariant(sc, variant)
 }
 
 // Play starts the replay on screen, at speed ("" keeps the speed shown;
